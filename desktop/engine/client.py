@@ -1,0 +1,265 @@
+"""The app's side of the engine host: start it, send requests, read streamed events.
+
+Plain Python (no Qt): the CLI uses it directly, the window from a worker thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from desktop.engine.llama_engine import GenerateOptions, LoadOptions
+
+log = logging.getLogger("openweight.engine.client")
+host_log = logging.getLogger("openweight.engine.host")
+
+TERMINAL_EVENTS = {"done", "error", "loaded", "counted", "unloaded", "info", "bye"}
+
+
+class EngineCrashed(Exception):
+    """The host process ended unexpectedly; the message explains it for a person."""
+
+
+def host_command() -> list[str]:
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--engine-host"]
+    return [sys.executable, "-m", "desktop.engine.host"]
+
+
+def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> str:
+    """Why the host died, in words: its exit signal and the last thing llama.cpp said."""
+    if returncode is not None and returncode < 0:
+        try:
+            how = f"it was stopped by {signal.Signals(-returncode).name}"
+        except ValueError:
+            how = f"it was stopped by signal {-returncode}"
+    elif returncode is None:
+        how = "its connection was lost"
+    else:
+        how = f"it exited with code {returncode}"
+    clue = ""
+    for line in reversed(stderr_tail):
+        if any(k in line for k in ("GGML_ASSERT", "error", "Error", "failed", "abort")):
+            clue = line.strip()
+            break
+    text = f"The model engine stopped unexpectedly while {doing} ({how})."
+    if clue:
+        text += f" llama.cpp reported: {clue[:300]}."
+    if "GGML_ASSERT" in clue or (returncode is not None and returncode == -signal.SIGABRT):
+        text += " The model file is probably damaged or not supported; try another file."
+    text += " Your chats are safe; the next request starts the engine again."
+    return text
+
+
+class _Request:
+    def __init__(self, request_id: int) -> None:
+        self.id = request_id
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+
+
+class EngineClient:
+    """Owns one engine host process at a time and restarts it after a crash."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.env = env
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._write_lock = threading.Lock()
+        self._requests: dict[int, _Request] = {}
+        self._requests_lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._stderr_tail: deque[str] = deque(maxlen=60)
+        self._doing = "starting"
+        self.loaded: dict[str, Any] | None = None
+        self.loaded_options: LoadOptions | None = None
+        self.current_request_id: int | None = None
+
+    # -- process -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        env = dict(os.environ if self.env is None else self.env)
+        root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        kwargs: dict[str, Any] = {}
+        if sys.platform == "win32":
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
+        else:
+            kwargs["start_new_session"] = True  # the terminal's Ctrl+C is for the app
+        self._stderr_tail.clear()
+        self.loaded = None
+        self.loaded_options = None
+        proc = subprocess.Popen(
+            host_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, **kwargs,
+        )
+        self._proc = proc
+        ready = self._register(0)
+        threading.Thread(target=self._read_events, args=(proc,), daemon=True,
+                         name="engine-events").start()
+        threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
+                         name="engine-stderr").start()
+        event = ready.events.get()
+        self._forget(0)
+        if event.get("event") != "ready":
+            raise EngineCrashed(event.get("message", "The model engine could not start."))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Shut the host down; it is never left running."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            if proc.stdin:
+                proc.stdin.close()  # the host exits when its pipe closes
+            proc.wait(timeout=timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        self.loaded = None
+        self.loaded_options = None
+
+    def _read_events(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                continue
+            if event.get("event") == "ready":
+                event["id"] = 0
+            with self._requests_lock:
+                request = self._requests.get(event.get("id", -1))
+            if request is not None:
+                request.events.put(event)
+        code = proc.wait()
+        message = explain_exit(code, list(self._stderr_tail), self._doing)
+        if code != 0:
+            log.warning("engine host ended with %s", code)
+        with self._requests_lock:
+            pending = list(self._requests.values())
+        for request in pending:
+            request.events.put({"event": "error", "kind": "crash", "message": message})
+
+    def _read_stderr(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            if line:
+                self._stderr_tail.append(line)
+                host_log.info("%s", line)
+
+    # -- requests ------------------------------------------------------------------------
+
+    def _register(self, request_id: int) -> _Request:
+        request = _Request(request_id)
+        with self._requests_lock:
+            self._requests[request_id] = request
+        return request
+
+    def _forget(self, request_id: int) -> None:
+        with self._requests_lock:
+            self._requests.pop(request_id, None)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        proc = self._proc
+        if proc is None or proc.stdin is None:
+            raise EngineCrashed("The model engine is not running.")
+        data = (json.dumps(message) + "\n").encode("utf-8")
+        with self._write_lock:
+            try:
+                proc.stdin.write(data)
+                proc.stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # the reader thread reports the crash to every pending request
+
+    def request(self, op: str, doing: str, **fields: Any) -> Iterator[dict[str, Any]]:
+        """Send one request and yield its events up to and including the last one."""
+        if not self.running:
+            self.start()
+        request = self._register(next(self._ids))
+        self.current_request_id = request.id
+        self._doing = doing
+        try:
+            self._send({"op": op, "id": request.id, **fields})
+            while True:
+                event = request.events.get()
+                yield event
+                if event.get("event") in TERMINAL_EVENTS:
+                    if event.get("kind") == "crash":
+                        self._proc = None
+                        self.loaded = None
+                        self.loaded_options = None
+                    return
+        finally:
+            self._forget(request.id)
+
+    def stop(self, request_id: int | None = None) -> None:
+        """Ask the running generation to stop; safe from any thread."""
+        if self.running:
+            target = request_id if request_id is not None else self.current_request_id
+            self._send({"op": "stop", "id": target})
+
+    # -- conveniences --------------------------------------------------------------------
+
+    def load(self, options: LoadOptions, on_progress: Callable[[float], None] | None = None) -> dict[str, Any]:
+        """Load a model (skipped if it is already loaded the same way); raise on failure."""
+        if self.running and self.loaded_options == options and self.loaded is not None:
+            return self.loaded
+        name = Path(options.path).name
+        for event in self.request("load", f"loading {name}", options=asdict(options)):
+            kind = event.get("event")
+            if kind == "progress" and on_progress:
+                on_progress(float(event["value"]))
+            elif kind == "loaded":
+                self.loaded = event["info"]
+                self.loaded_options = options
+                return event["info"]
+            elif kind == "error":
+                if event.get("kind") != "crash":
+                    self.loaded = None
+                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+        raise EngineCrashed("The model engine stopped without answering.")
+
+    def generate(self, options: GenerateOptions) -> Iterator[dict[str, Any]]:
+        name = Path(self.loaded_options.path).name if self.loaded_options else "the model"
+        yield from self.request("generate", f"answering with {name}", options=asdict(options))
+
+    def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        for event in self.request("count", "counting tokens", messages=messages,
+                                  template_vars=template_vars or {}):
+            if event.get("event") == "error":
+                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+            if event.get("event") == "counted":
+                return event
+        raise EngineCrashed("The model engine stopped without answering.")
+
+    def info(self) -> dict[str, Any]:
+        for event in self.request("info", "reading system information"):
+            if event.get("event") == "info":
+                return event
+            if event.get("event") == "error":
+                raise EngineCrashed(event["message"])
+        raise EngineCrashed("The model engine stopped without answering.")
+
+
+class EngineLoadError(Exception):
+    def __init__(self, message: str, crashed: bool = False) -> None:
+        super().__init__(message)
+        self.crashed = crashed

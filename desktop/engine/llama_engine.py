@@ -1,0 +1,391 @@
+"""The model itself: load a GGUF with llama.cpp, render chats, stream answers.
+
+This module runs inside the engine host process; it is the only importer of llama_cpp.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.chat.context import DROP_OLDEST, fit_messages
+from desktop.engine.fallback_templates import fallback_template
+from desktop.engine.gguf_meta import GGUFInfo, read_gguf
+from desktop.engine.llama_log import LlamaLogRouter, explain_load_failure
+from desktop.engine.reasoning import (
+    ReasoningEvent,
+    detect_style,
+    make_parser,
+    strip_reasoning_for_history,
+    template_opens_thinking,
+)
+from desktop.engine.state_cache import StateCache, common_prefix
+from desktop.engine.system import physical_cores, total_ram_bytes
+from desktop.engine.templates import render_chat_prompt
+from desktop.engine.textstream import StopStringFilter, Utf8Stream
+
+log = logging.getLogger("openweight.engine")
+
+DEFAULT_CONTEXT = 8192
+FLUSH_SECONDS = 1 / 30  # pieces reach the app about 30 times a second, not once per token
+
+
+class EngineError(Exception):
+    """A failure the user should read; the message says what happened and what to do."""
+
+
+@dataclass
+class LoadOptions:
+    path: str
+    n_ctx: int | None = None
+    n_gpu_layers: int | None = None  # None: all layers when a GPU backend is present
+    n_threads: int | None = None
+    flash_attn: bool | None = None
+    state_cache_bytes: int = 512 * 1024 * 1024
+
+
+@dataclass
+class GenerateOptions:
+    messages: list[dict[str, Any]]
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    template_vars: dict[str, Any] = field(default_factory=dict)
+    context_policy: str = DROP_OLDEST
+    cache_key: str | None = None
+    reasoning_style: str | None = None
+    seed: int | None = None
+
+
+def context_for_memory(info: GGUFInfo, requested: int | None) -> int:
+    """The context length to use: asked for (or 8,192), no more than trained, fitting in RAM."""
+    trained = info.context_length or DEFAULT_CONTEXT
+    n_ctx = min(requested or DEFAULT_CONTEXT, trained)
+    layers = info.arch_value("block_count")
+    heads = info.arch_value("attention.head_count")
+    kv_heads = info.arch_value("attention.head_count_kv")
+    embd = info.arch_value("embedding_length")
+    if isinstance(kv_heads, list):
+        kv_heads = max(kv_heads) if kv_heads else heads
+    kv_heads = kv_heads or heads
+    ram = total_ram_bytes()
+    if all(isinstance(v, int) and v > 0 for v in (layers, heads, kv_heads, embd)) and ram:
+        head_dim = info.arch_value("attention.key_length") or embd // heads
+        per_token = 2 * layers * kv_heads * head_dim * 2  # K and V, f16
+        weights = info.size_bytes
+        budget = max(ram * 0.6 - weights, 256 * 1024 * 1024)
+        n_ctx = min(n_ctx, int(budget // per_token))
+    return max(512, n_ctx // 256 * 256)
+
+
+class LlamaEngine:
+    """One loaded model at a time, used from one thread (the host's main thread)."""
+
+    def __init__(self, log_router: LlamaLogRouter) -> None:
+        self.log_router = log_router
+        self.llm: Any = None
+        self.info: GGUFInfo | None = None
+        self.template = ""
+        self.reasoning_style = "none"
+        self.bos_text = ""
+        self.eos_text = ""
+        self._add_bos = False
+        self._abort_callback: Any = None
+        self._stop_event = threading.Event()
+        self.cache = StateCache(0)
+        self._cached_key: str | None = None
+        self.load_summary: dict[str, Any] = {}
+
+    # -- loading -------------------------------------------------------------------------
+
+    def load(self, options: LoadOptions, progress: Callable[[float], bool]) -> dict[str, Any]:
+        import llama_cpp
+        import llama_cpp.llama_cpp as low
+
+        self.unload()
+        try:
+            info = read_gguf(options.path)
+        except ValueError as exc:
+            raise EngineError(str(exc)) from None
+        gpu = bool(low.llama_supports_gpu_offload())
+        n_gpu_layers = options.n_gpu_layers if options.n_gpu_layers is not None else (-1 if gpu else 0)
+        n_ctx = context_for_memory(info, options.n_ctx)
+        threads = options.n_threads or physical_cores()
+        kwargs: dict[str, Any] = dict(
+            model_path=options.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+            n_batch=512, n_ubatch=512, n_gpu_layers=n_gpu_layers,
+            flash_attn=options.flash_attn if options.flash_attn is not None else True,
+            # Sliding-window models would otherwise forget the start of the cache and force
+            # a full reprocess on every turn.
+            swa_full=True, verbose=False,
+        )
+        warnings = list(info.warnings)
+        try:
+            llm = self._construct(llama_cpp, low, kwargs, progress)
+        except EngineError:
+            if n_gpu_layers == 0:
+                raise
+            warnings.append("The model did not fit on the GPU, so it runs on the CPU instead.")
+            kwargs["n_gpu_layers"] = 0
+            llm = self._construct(llama_cpp, low, kwargs, progress)
+        self.llm, self.info = llm, info
+        vocab_hint = " ".join(llm._model.token_get_text(t) for t in (llm.token_bos(), llm.token_eos()) if t >= 0)
+        vocab_hint += " " + " ".join(
+            s for s in ("<|im_start|>", "<|start_header_id|>", "[INST]")
+            if len(llm.tokenize(s.encode(), add_bos=False, special=True)) == 1
+        )
+        self.template = info.chat_template or fallback_template(info.architecture, vocab_hint)
+        self.reasoning_style = detect_style(info.chat_template, info.architecture)
+        self.bos_text = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
+        self.eos_text = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() >= 0 else ""
+        self._add_bos = bool(info.metadata.get("tokenizer.ggml.add_bos_token", False))
+        self.cache = StateCache(options.state_cache_bytes)
+        self._cached_key = None
+        self._install_abort_callback()
+        self.load_summary = {
+            "path": options.path,
+            "architecture": info.architecture,
+            "name": info.name,
+            "n_ctx": llm.n_ctx(),
+            "n_ctx_train": info.context_length,
+            "n_threads": threads,
+            "n_gpu_layers": kwargs["n_gpu_layers"],
+            "gpu_offload": gpu and kwargs["n_gpu_layers"] != 0,
+            "flash_attn": kwargs["flash_attn"],
+            "reasoning_style": self.reasoning_style,
+            "has_chat_template": info.chat_template is not None,
+            "warnings": warnings,
+        }
+        return self.load_summary
+
+    def _construct(self, llama_cpp: Any, low: Any, kwargs: dict[str, Any],
+                   progress: Callable[[float], bool]) -> Any:
+        @low.llama_progress_callback  # type: ignore[untyped-decorator]
+        def on_progress(value: float, user_data: ctypes.c_void_p) -> bool:
+            return bool(progress(float(value)))
+
+        original = low.llama_model_default_params
+
+        def params_with_progress() -> Any:
+            params = original()
+            params.progress_callback = on_progress
+            return params
+
+        mark = self.log_router.mark()
+        # Llama() takes no progress callback; it builds its params from this function, so
+        # hand it one that carries ours. The host loads one model at a time on one thread.
+        low.llama_model_default_params = params_with_progress
+        try:
+            return llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            lines = self.log_router.lines_since(mark)
+            log.warning("load failed: %s; llama.cpp said: %s", exc, lines[-5:])
+            raise EngineError(explain_load_failure(lines, kwargs["model_path"])) from None
+        finally:
+            low.llama_model_default_params = original
+
+    def _install_abort_callback(self) -> None:
+        import llama_cpp.llama_cpp as low
+
+        @low.ggml_abort_callback  # type: ignore[untyped-decorator]
+        def should_abort(user_data: ctypes.c_void_p) -> bool:
+            return self._stop_event.is_set()
+
+        self._abort_callback = should_abort
+        low.llama_set_abort_callback(self.llm._ctx.ctx, should_abort, None)
+
+    def unload(self) -> None:
+        if self.llm is not None:
+            self.cache.clear()
+            self.llm.close()
+            self.llm = None
+            self.info = None
+
+    def _require(self) -> Any:
+        if self.llm is None:
+            raise EngineError("No model is loaded. Choose a model first.")
+        return self.llm
+
+    # -- prompts -------------------------------------------------------------------------
+
+    def render(self, messages: list[dict[str, Any]], template_vars: dict[str, Any]) -> str:
+        history = strip_reasoning_for_history(self.reasoning_style, messages)
+        try:
+            return render_chat_prompt(
+                self.template, history, bos_token=self.bos_text, eos_token=self.eos_text,
+                add_generation_prompt=True, variables=template_vars,
+            )
+        except Exception as exc:  # a template is code from the model file; any error is its own
+            raise EngineError(f"The model's chat template could not be used: {exc}") from None
+
+    def tokenize(self, text: str) -> list[int]:
+        llm = self._require()
+        add_bos = self._add_bos and not (self.bos_text and text.startswith(self.bos_text))
+        return list(llm.tokenize(text.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any]) -> int:
+        return len(self.tokenize(self.render(messages, template_vars)))
+
+    # -- generation ----------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self._stop_event.set()
+
+    def clear_stop(self) -> None:
+        self._stop_event.clear()
+
+    def generate(self, options: GenerateOptions, emit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+        """Stream one answer through emit(); returns the final record (stats, stop reason)."""
+        import llama_cpp.llama_cpp as low
+
+        llm = self._require()
+        started = time.perf_counter()
+        n_ctx = llm.n_ctx()
+        reserve = min(options.max_tokens or 1024, n_ctx // 2)
+        fitted = fit_messages(
+            options.messages,
+            lambda msgs: self.count_tokens(msgs, options.template_vars),
+            n_ctx - reserve,
+            policy=options.context_policy,
+            estimate_tokens=lambda m: len(llm.tokenize(str(m.get("content", "")).encode(), add_bos=False)),
+        )
+        prompt = self.render(fitted.messages, options.template_vars)
+        tokens = self.tokenize(prompt)
+        self._restore_state(options.cache_key, tokens)
+        reused = common_prefix(llm._input_ids.tolist(), tokens)
+        emit({"event": "started", "prompt_tokens": len(tokens), "reused_tokens": reused,
+              "dropped_messages": fitted.dropped, "n_ctx": n_ctx,
+              "reasoning_style": options.reasoning_style or self.reasoning_style})
+
+        style = options.reasoning_style or self.reasoning_style
+        parser = make_parser(style, starts_in_reasoning=template_opens_thinking(prompt))
+        utf8 = Utf8Stream()
+        stops = StopStringFilter(options.stop)
+        vocab = llm._model.vocab
+        buffer = ctypes.create_string_buffer(256)
+        pending: list[ReasoningEvent] = []
+        last_flush = time.perf_counter()
+        first_token_at: float | None = None
+        generated = 0
+        limit = min(options.max_tokens or n_ctx, n_ctx - len(tokens))
+        reason = "length"
+        if options.seed is not None:
+            llm.set_seed(options.seed)
+
+        def flush() -> None:
+            nonlocal pending, last_flush
+            if pending:
+                emit(_delta(pending))
+                pending = []
+            last_flush = time.perf_counter()
+
+        try:
+            for token in llm.generate(
+                tokens, top_k=options.top_k, top_p=options.top_p, min_p=options.min_p,
+                temp=options.temperature, repeat_penalty=options.repeat_penalty,
+            ):
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                if self._stop_event.is_set():
+                    reason = "stopped"
+                    break
+                if low.llama_vocab_is_eog(vocab, token):
+                    reason = "eos"
+                    break
+                generated += 1
+                size = low.llama_token_to_piece(vocab, token, buffer, 256, 0, True)
+                text = stops.feed(utf8.feed(buffer.raw[: max(size, 0)]))
+                if text:
+                    pending.extend(parser.feed(text))
+                if stops.stopped:
+                    reason = "stop_string"
+                    break
+                if generated >= limit:
+                    reason = "length" if generated < n_ctx - len(tokens) else "context_full"
+                    break
+                if time.perf_counter() - last_flush >= FLUSH_SECONDS:
+                    flush()
+        except RuntimeError as exc:
+            if self._stop_event.is_set():
+                reason = "stopped"  # the abort callback cut prompt processing short
+            else:
+                raise EngineError(f"The model stopped with an error: {exc}") from None
+        tail = stops.feed(utf8.finish()) + stops.finish()
+        if tail:
+            pending.extend(parser.feed(tail))
+        pending.extend(parser.finish())
+        flush()
+        self._cached_key = options.cache_key
+        finished = time.perf_counter()
+        decode_time = finished - first_token_at if first_token_at else 0.0
+        return {
+            "event": "done",
+            "stop_reason": reason,
+            "stats": {
+                "prompt_tokens": len(tokens),
+                "reused_tokens": reused,
+                "processed_tokens": len(tokens) - reused,
+                "generated_tokens": generated,
+                "ttft_s": round((first_token_at or finished) - started, 4),
+                "tokens_per_s": round(generated / decode_time, 2) if decode_time > 0 else 0.0,
+                "total_s": round(finished - started, 4),
+                "dropped_messages": fitted.dropped,
+                "n_ctx": n_ctx,
+            },
+        }
+
+    def _restore_state(self, key: str | None, tokens: list[int]) -> None:
+        """Keep the outgoing chat's state and bring back this chat's, when that saves work."""
+        llm = self.llm
+        current = llm._input_ids.tolist()
+        if self._cached_key is not None and self._cached_key != key and current:
+            state = llm.save_state()
+            self.cache.put(self._cached_key, state, current, int(state.llama_state_size))
+        if key is None or key == self._cached_key:
+            return
+        saved = self.cache.get(key)
+        if saved is not None and common_prefix(saved[1], tokens) > common_prefix(current, tokens):
+            llm.load_state(saved[0])
+            log.debug("restored saved state for %s (%d tokens)", key, len(saved[1]))
+
+    def system_info(self) -> dict[str, Any]:
+        import llama_cpp
+        import llama_cpp.llama_cpp as low
+
+        devices = []
+        try:
+            for i in range(low.ggml_backend_dev_count()):
+                dev = low.ggml_backend_dev_get(i)
+                devices.append(low.ggml_backend_dev_description(dev).decode(errors="replace"))
+        except (AttributeError, OSError):
+            pass
+        return {
+            "llama_cpp_python": llama_cpp.__version__,
+            "system_info": low.llama_print_system_info().decode(errors="replace").strip(),
+            "gpu_offload": bool(low.llama_supports_gpu_offload()),
+            "devices": devices,
+            "physical_cores": physical_cores(),
+        }
+
+
+def _delta(events: list[ReasoningEvent]) -> dict[str, Any]:
+    answer = "".join(e.text for e in events if e.kind == "answer")
+    reasoning = "".join(e.text for e in events if e.kind == "reasoning")
+    calls = [{"recipient": e.recipient, "arguments": e.text} for e in events if e.kind == "tool_call"]
+    delta: dict[str, Any] = {"event": "delta"}
+    if answer:
+        delta["answer"] = answer
+    if reasoning:
+        delta["reasoning"] = reasoning
+    if calls:
+        delta["tool_calls"] = calls
+    return delta

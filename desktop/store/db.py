@@ -1,0 +1,135 @@
+"""Opening the SQLite database: pragmas, schema version and forward migrations."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+log = logging.getLogger("openweight.store")
+
+
+class StoreError(Exception):
+    """A problem with the history database, worded for the user."""
+
+
+class NewerSchemaError(StoreError):
+    pass
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT 'New chat',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            model TEXT,
+            system_prompt TEXT NOT NULL DEFAULT '',
+            settings TEXT NOT NULL DEFAULT '{}',
+            pinned INTEGER NOT NULL DEFAULT 0,
+            current_leaf_id INTEGER
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            parent_id INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+            role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant')),
+            content TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL DEFAULT 'complete'
+                CHECK (status IN ('streaming', 'complete', 'stopped', 'failed', 'interrupted')),
+            model TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            stats TEXT NOT NULL DEFAULT '{}',
+            error TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX messages_conversation ON messages(conversation_id, id)")
+    db.execute("CREATE INDEX messages_parent ON messages(parent_id)")
+    db.execute("CREATE INDEX messages_status ON messages(status)")
+    db.execute("CREATE INDEX conversations_updated ON conversations(updated_at)")
+    # External-content FTS5 index kept in step by triggers, so search never lags a write.
+    db["messages"].enable_fts(
+        ["content", "reasoning"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+    db.execute(
+        """
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL DEFAULT 0,
+            sha256 TEXT,
+            architecture TEXT,
+            parameters INTEGER,
+            quantization TEXT,
+            context_length INTEGER,
+            has_chat_template INTEGER NOT NULL DEFAULT 0,
+            reasoning_style TEXT,
+            source TEXT NOT NULL DEFAULT 'import',
+            repo_id TEXT,
+            filename TEXT,
+            revision TEXT,
+            added_at REAL NOT NULL
+        )"""
+    )
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+# Index i holds the step from version i to i+1. Append; never edit a released step.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating or upgrading) the database; one connection per thread."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"The history database at {path} cannot be read ({exc}). "
+            "It may be damaged or not an Openweight database."
+        ) from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise NewerSchemaError(
+            f"The history database at {path} was written by a newer version of Openweight "
+            f"(schema {version}, this version knows {SCHEMA_VERSION}). "
+            "Update Openweight to open it; nothing was changed."
+        )
+    db = sqlite_utils.Database(conn)
+    if version < SCHEMA_VERSION:
+        _upgrade(db, version)
+    return db
+
+
+def _upgrade(db: sqlite_utils.Database, version: int) -> None:
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        for step in range(current, SCHEMA_VERSION):
+            log.info("migrating history database to schema %d", step + 1)
+            MIGRATIONS[step](db)
+            conn.execute(f"PRAGMA user_version = {step + 1}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
