@@ -50,7 +50,8 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
             created_at REAL NOT NULL,
             updated_at REAL NOT NULL,
             stats TEXT NOT NULL DEFAULT '{}',
-            error TEXT
+            error TEXT,
+            owner_pid INTEGER
         )"""
     )
     db.execute("CREATE INDEX messages_conversation ON messages(conversation_id, id)")

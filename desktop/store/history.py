@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from typing import Any
 
@@ -107,11 +109,12 @@ class History:
     ) -> Message:
         """Append a message under parent_id and make it the tip of the shown branch."""
         now = time.time()
+        owner = os.getpid() if status == "streaming" else None
         with self._transaction():
             cur = self.conn.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, reasoning, status,"
-                " model, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, parent_id, role, content, reasoning, status, model, now, now),
+                " model, created_at, updated_at, owner_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conversation_id, parent_id, role, content, reasoning, status, model, now, now, owner),
             )
             message_id = int(cur.lastrowid or 0)
             self.conn.execute(
@@ -207,11 +210,18 @@ class History:
         return self.branch(msg.conversation_id, leaf)
 
     def mark_interrupted(self) -> int:
-        """Answers left 'streaming' by a crash become 'interrupted'; returns how many."""
-        cur = self.conn.execute(
-            "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
-        )
-        return cur.rowcount
+        """Answers left 'streaming' by a process that died become 'interrupted'.
+
+        Another live Openweight process (the window while the CLI runs) keeps its own.
+        """
+        rows = self._rows("SELECT id, owner_pid FROM messages WHERE status = 'streaming'")
+        orphans = [r["id"] for r in rows if not _process_alive(r["owner_pid"])]
+        for message_id in orphans:
+            self.conn.execute(
+                "UPDATE messages SET status = 'interrupted' WHERE id = ? AND status = 'streaming'",
+                (message_id,),
+            )
+        return len(orphans)
 
     def message_count(self, conversation_id: int) -> int:
         row = self._row(
@@ -283,3 +293,23 @@ def _fts_query(text: str) -> str:
     """Turn what a person types into a safe FTS5 query (no syntax errors from quotes etc.)."""
     words = [w for w in "".join(c if c.isalnum() else " " for c in text).split() if w]
     return " ".join(f'"{w}"*' for w in words)
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid or pid == os.getpid():
+        return False  # called at start-up: nothing of ours can be streaming yet
+    if sys.platform == "win32":
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # type: ignore[attr-defined]
+        if not handle:
+            return False
+        ctypes.windll.kernel32.CloseHandle(handle)  # type: ignore[attr-defined]
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

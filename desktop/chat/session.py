@@ -1,0 +1,208 @@
+"""One turn of a chat: commit the question, stream the answer, persist as it streams."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from desktop.chat.defaults import chat_defaults
+from desktop.chat.titles import title_from_message
+from desktop.engine.client import EngineClient, EngineLoadError
+from desktop.engine.llama_engine import GenerateOptions, LoadOptions
+from desktop.store import Store
+from desktop.store.history import NotFoundError
+from desktop.store.records import ChatSettings, Message, ModelFile
+
+log = logging.getLogger("openweight.chat")
+
+FLUSH_SECONDS = 0.5  # DESIGN rule 5: an interrupted answer loses at most this much
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+class ChatError(Exception):
+    """A problem the user can act on (no model, missing file...)."""
+
+
+@dataclass
+class TurnResult:
+    message: Message
+    stop_reason: str | None
+    error: str | None
+
+
+def template_variables(settings: ChatSettings, reasoning_style: str | None) -> dict[str, Any]:
+    """The chat-template switches a chat's settings turn on."""
+    variables: dict[str, Any] = {}
+    if reasoning_style == "harmony" and settings.reasoning_effort:
+        variables["reasoning_effort"] = settings.reasoning_effort
+    if reasoning_style == "think" and settings.thinking is False:
+        variables["enable_thinking"] = False
+    return variables
+
+
+class ChatSession:
+    """Runs turns of one conversation at a time against an engine client.
+
+    Owns no thread: call it from the thread that owns the store connection (a worker in
+    the window, the main thread in the CLI). stop() may be called from any thread.
+    """
+
+    def __init__(self, store: Store, client: EngineClient) -> None:
+        self.store = store
+        self.history = store.history
+        self.client = client
+
+    # -- starting turns ------------------------------------------------------------------
+
+    def add_user_message(self, conversation_id: int, text: str, parent_id: int | None = None,
+                         *, use_current_leaf: bool = True) -> Message:
+        """Commit the user's message before anything else can go wrong."""
+        conv = self.history.conversation(conversation_id)
+        if parent_id is None and use_current_leaf:
+            parent_id = conv.current_leaf_id
+        message = self.history.add_message(conversation_id, "user", text, parent_id=parent_id)
+        if conv.title == "New chat" and parent_id is None:
+            self.history.update_conversation(conversation_id, title=title_from_message(text))
+        return message
+
+    def edit_user_message(self, message_id: int, text: str) -> Message:
+        """An edited question becomes a new branch beside the old one."""
+        old = self.history.message(message_id)
+        if old.role != "user":
+            raise ChatError("Only your own messages can be edited.")
+        return self.history.add_message(old.conversation_id, "user", text, parent_id=old.parent_id)
+
+    def regenerate_parent(self, assistant_message_id: int) -> Message:
+        """The question a new version of this answer replies to."""
+        old = self.history.message(assistant_message_id)
+        if old.role != "assistant" or old.parent_id is None:
+            raise ChatError("Only answers can be regenerated.")
+        return self.history.message(old.parent_id)
+
+    # -- the answer ----------------------------------------------------------------------
+
+    def resolve_model(self, conversation_id: int, requested: str | None = None) -> ModelFile:
+        models = self.store.models
+        conv = self.history.conversation(conversation_id)
+        name = requested or conv.model
+        model = models.find(name) if name else models.default()
+        if model is None and name:
+            raise ChatError(f"No installed model is called {name!r}. See 'openweight models list'.")
+        if model is None:
+            raise ChatError(
+                "No model is installed yet. Add a GGUF file with 'openweight models import PATH' "
+                "or download one from the model library."
+            )
+        if not Path(model.path).is_file():
+            raise ChatError(f"The file for {model.name} is missing: {model.path}. Import it again.")
+        return model
+
+    def answer(self, conversation_id: int, parent: Message, model: ModelFile,
+               on_event: EventCallback | None = None) -> TurnResult:
+        """Generate the answer to parent (a user message), persisting as it streams."""
+        emit = on_event or (lambda event: None)
+        conv = self.history.conversation(conversation_id)
+        settings = conv.settings.merged_over(chat_defaults(self.store.settings))
+        self.history.update_conversation(conversation_id, model=model.name)
+        reply = self.history.add_message(
+            conversation_id, "assistant", "", parent_id=parent.id, status="streaming",
+            model=model.name,
+        )
+        emit({"event": "message", "message_id": reply.id, "parent_id": parent.id})
+        answer: list[str] = []
+        reasoning: list[str] = []
+        stats: dict[str, Any] = {}
+        status, stop_reason, error = "failed", None, None
+        last_flush = time.monotonic()
+        try:
+            load = LoadOptions(path=model.path, n_ctx=settings.context_length)
+            info = self.client.load(load, lambda v: emit({"event": "progress", "value": v}))
+            emit({"event": "loaded", "info": info})
+            branch = self.history.branch(conversation_id, parent.id)
+            messages = self._prompt_messages(conv.system_prompt, branch)
+            style = model.reasoning_style or info.get("reasoning_style")
+            options = GenerateOptions(
+                messages=messages,
+                temperature=settings.temperature if settings.temperature is not None else 0.7,
+                top_p=settings.top_p if settings.top_p is not None else 0.95,
+                max_tokens=settings.max_tokens,
+                template_vars=template_variables(settings, style),
+                context_policy=settings.context_policy or "drop_oldest",
+                cache_key=f"conversation-{conversation_id}",
+                reasoning_style=style,
+            )
+            for event in self.client.generate(options):
+                kind = event.get("event")
+                if kind == "delta":
+                    answer.append(event.get("answer", ""))
+                    reasoning.append(event.get("reasoning", ""))
+                    if time.monotonic() - last_flush >= FLUSH_SECONDS:
+                        self.history.update_message(
+                            reply.id, content="".join(answer), reasoning="".join(reasoning)
+                        )
+                        last_flush = time.monotonic()
+                elif kind == "started":
+                    stats["dropped_messages"] = event.get("dropped_messages", 0)
+                elif kind == "done":
+                    stats = {**stats, **event.get("stats", {})}
+                    stop_reason = event.get("stop_reason")
+                    status = "stopped" if stop_reason == "stopped" else "complete"
+                elif kind == "error":
+                    error = event.get("message")
+                    if event.get("kind") == "context_full":
+                        stats["context_full"] = True
+                emit(event)
+        except EngineLoadError as exc:
+            error = str(exc)
+            emit({"event": "error", "kind": "crash" if exc.crashed else "load", "message": error})
+        except KeyboardInterrupt:
+            status, stop_reason = "stopped", "stopped"
+            raise
+        finally:
+            if error and status != "complete":
+                status = "stopped" if stop_reason == "stopped" else "failed"
+            stats["model"] = model.name
+            self.history.update_message(
+                reply.id, content="".join(answer), reasoning="".join(reasoning), status=status,
+                stats=stats, error=error,
+            )
+            self.history.update_conversation(conversation_id, touch=True)
+        return TurnResult(self.history.message(reply.id), stop_reason, error)
+
+    def stop(self) -> None:
+        self.client.stop()
+
+    @staticmethod
+    def _prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        if system_prompt.strip():
+            messages.append({"role": "system", "content": system_prompt})
+        for m in branch:
+            if m.role == "assistant" and m.status in ("failed",) and not m.content:
+                continue
+            messages.append({"role": m.role, "content": m.content})
+        return messages
+
+
+def ensure_conversation(store: Store, conversation_id: int | None, *, model: str | None = None,
+                        system_prompt: str | None = None) -> int:
+    """An existing conversation's id, or a new one with the app's defaults."""
+    from desktop.chat.defaults import default_system_prompt
+
+    if conversation_id is not None:
+        try:
+            store.history.conversation(conversation_id)
+        except NotFoundError:
+            raise ChatError(f"There is no conversation {conversation_id}.") from None
+        if system_prompt is not None:
+            store.history.update_conversation(conversation_id, system_prompt=system_prompt)
+        return conversation_id
+    conv = store.history.create_conversation(
+        model=model,
+        system_prompt=default_system_prompt(store.settings) if system_prompt is None else system_prompt,
+    )
+    return conv.id

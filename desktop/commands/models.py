@@ -1,0 +1,129 @@
+"""`openweight models`: installed models (list, import, default); the library adds the rest."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from desktop.commands.common import UserError, add_common, open_store, print_json
+from desktop.engine.gguf_meta import GGUFError, read_gguf
+from desktop.engine.reasoning import detect_style
+from desktop.store import Store
+from desktop.store.records import ModelFile
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("models", help="installed models and the model library")
+    add_common(p)
+    sub = p.add_subparsers(dest="models_command", metavar="COMMAND", required=True)
+
+    ls = sub.add_parser("list", help="installed models")
+    add_common(ls)
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(handler=list_models)
+
+    imp = sub.add_parser("import", help="register a .gguf file you already have")
+    add_common(imp)
+    imp.add_argument("path")
+    imp.add_argument("--name", help="name to use (default: from the file)")
+    imp.set_defaults(handler=import_command)
+
+    default = sub.add_parser("default", help="show or set the model new chats use")
+    add_common(default)
+    default.add_argument("name", nargs="?")
+    default.set_defaults(handler=default_command)
+
+    try:
+        from desktop.commands import models_hub
+    except ImportError:
+        return
+    models_hub.register(sub, add_common)
+
+
+def model_from_file(path: Path, name: str | None = None, source: str = "import") -> ModelFile:
+    """What the GGUF header says about a file, as a registry record."""
+    info = read_gguf(path)
+    return ModelFile(
+        name=name or path.stem,
+        path=str(path),
+        size_bytes=info.size_bytes,
+        architecture=info.architecture,
+        parameters=info.parameters,
+        quantization=info.quantization,
+        context_length=info.context_length,
+        has_chat_template=info.chat_template is not None,
+        reasoning_style=detect_style(info.chat_template, info.architecture),
+        source=source,
+    )
+
+
+def import_model(store: Store, path_text: str, name: str | None = None) -> ModelFile:
+    path = Path(path_text).expanduser().resolve()
+    try:
+        model = model_from_file(path, name)
+    except GGUFError as exc:
+        raise UserError(str(exc)) from None
+    existing = store.models.find(str(path))
+    if existing is not None:
+        model.name = existing.name
+    return store.models.add(model)
+
+
+def human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def human_params(n: int | None) -> str:
+    if not n:
+        return "?"
+    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
+
+
+def list_models(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    models = store.models.all()
+    default = store.models.default_name
+    if args.json:
+        from dataclasses import asdict
+
+        print_json([{**asdict(m), "default": m.name == default} for m in models])
+        return 0
+    if not models:
+        print("No models installed. Import one with: openweight models import PATH.gguf")
+        return 0
+    for m in models:
+        mark = "*" if m.name == default else " "
+        missing = "" if Path(m.path).is_file() else "  (file missing)"
+        print(f"{mark} {m.name}  {human_params(m.parameters)} {m.quantization or ''}  "
+              f"{human_size(m.size_bytes)}  ctx {m.context_length or '?'}  {m.architecture or ''}{missing}")
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    model = import_model(store, args.path, args.name)
+    default = " (default)" if store.models.default_name == model.name else ""
+    print(f"Imported {model.name}{default}: {model.architecture}, {human_params(model.parameters)} "
+          f"parameters, {model.quantization or 'unknown quantization'}, context "
+          f"{model.context_length or '?'}, {'with' if model.has_chat_template else 'without'} a chat template.")
+    return 0
+
+
+def default_command(args: argparse.Namespace) -> int:
+    store = open_store(args)
+    if not args.name:
+        name = store.models.default_name
+        print(name or "No default model (none installed).")
+        return 0
+    model = store.models.find(args.name)
+    if model is None:
+        raise UserError(f"No installed model is called {args.name!r}. See 'openweight models list'.")
+    store.models.set_default(model.name)
+    print(f"New chats will use {model.name}.")
+    return 0
