@@ -49,11 +49,13 @@ def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> 
         how = "its connection was lost"
     else:
         how = f"it exited with code {returncode}"
-    clue = ""
-    for line in reversed(stderr_tail):
-        if any(k in line for k in ("GGML_ASSERT", "error", "Error", "failed", "abort")):
-            clue = line.strip()
-            break
+    clue = next((ln for ln in reversed(stderr_tail) if "GGML_ASSERT" in ln), "")
+    if not clue:
+        clue = next((ln for ln in reversed(stderr_tail)
+                     if any(k in ln for k in ("error", "Error", "failed", "abort"))), "")
+    if "GGML_ASSERT" in clue:
+        clue = clue[clue.index("GGML_ASSERT"):]  # drop the source path before it
+    clue = clue.strip()
     text = f"The model engine stopped unexpectedly while {doing} ({how})."
     if clue:
         text += f" llama.cpp reported: {clue[:300]}."
@@ -79,7 +81,7 @@ class EngineClient:
         self._requests: dict[int, _Request] = {}
         self._requests_lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._stderr_tail: deque[str] = deque(maxlen=60)
+        self._stderr_tail: deque[str] = deque(maxlen=200)
         self._doing = "starting"
         self.loaded: dict[str, Any] | None = None
         self.loaded_options: LoadOptions | None = None
@@ -97,6 +99,9 @@ class EngineClient:
         env = dict(os.environ if self.env is None else self.env)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        # On an assert, ggml would attach a debugger to print a backtrace: slow, and it
+        # buries the one line that says what went wrong.
+        env.setdefault("GGML_NO_BACKTRACE", "1")
         kwargs: dict[str, Any] = {}
         if sys.platform == "win32":
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -111,10 +116,11 @@ class EngineClient:
         )
         self._proc = proc
         ready = self._register(0)
-        threading.Thread(target=self._read_events, args=(proc,), daemon=True,
+        stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
+                                         name="engine-stderr")
+        stderr_reader.start()
+        threading.Thread(target=self._read_events, args=(proc, stderr_reader), daemon=True,
                          name="engine-events").start()
-        threading.Thread(target=self._read_stderr, args=(proc,), daemon=True,
-                         name="engine-stderr").start()
         event = ready.events.get()
         self._forget(0)
         if event.get("event") != "ready":
@@ -135,7 +141,7 @@ class EngineClient:
         self.loaded = None
         self.loaded_options = None
 
-    def _read_events(self, proc: subprocess.Popen[bytes]) -> None:
+    def _read_events(self, proc: subprocess.Popen[bytes], stderr_reader: threading.Thread) -> None:
         assert proc.stdout is not None
         for raw in proc.stdout:
             try:
@@ -149,6 +155,7 @@ class EngineClient:
             if request is not None:
                 request.events.put(event)
         code = proc.wait()
+        stderr_reader.join(timeout=2.0)  # its last lines say why the host died
         message = explain_exit(code, list(self._stderr_tail), self._doing)
         if code != 0:
             log.warning("engine host ended with %s", code)

