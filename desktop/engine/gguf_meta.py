@@ -33,6 +33,15 @@ _SCALARS = {
     12: "<d",
 }
 _STRING, _ARRAY = 8, 9
+# ggml tensor types: (elements per block, bytes per block), to know where tensor data ends.
+_TENSOR_BLOCKS = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34),
+    9: (32, 36), 10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210),
+    15: (256, 292), 16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18),
+    21: (256, 110), 22: (256, 82), 23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4),
+    27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66),
+    39: (32, 17),
+}
 # Arrays we never need whole (tokenizer vocabularies): skipped, not materialised.
 _SKIP_ARRAYS = re.compile(r"^tokenizer\.ggml\.(tokens|scores|token_type|merges)$")
 
@@ -176,6 +185,7 @@ def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
         if keep:
             metadata[key] = value
     parameters = 0
+    data_needed = 0
     for _ in range(tensor_count):
         reader.string()
         n_dims = reader.scalar("<I")
@@ -184,8 +194,21 @@ def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
         count = 1
         for _ in range(n_dims):
             count *= reader.scalar("<Q")
-        reader.skip(4 + 8)  # tensor type, data offset
+        tensor_type = reader.scalar("<I")
+        offset = reader.scalar("<Q")
+        block = _TENSOR_BLOCKS.get(tensor_type)
+        nbytes = count // block[0] * block[1] if block else 1
+        data_needed = max(data_needed, offset + nbytes)
         parameters += count
+    alignment = metadata.get("general.alignment", 32)
+    if not isinstance(alignment, int) or alignment <= 0:
+        alignment = 32
+    data_start = (reader.pos + alignment - 1) // alignment * alignment
+    if tensor_count and data_start + data_needed > size:
+        raise GGUFError(
+            f"{path.name} is incomplete: it holds {size:,} bytes but its header describes "
+            f"{data_start + data_needed:,} (an interrupted download?). Download it again."
+        )
     info = GGUFInfo(path, version, metadata, tensor_count, parameters, size)
     arch = info.architecture
     if not arch:

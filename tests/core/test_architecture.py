@@ -1,0 +1,50 @@
+"""The rules that keep the code easy to change, checked so they cannot rot."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ["store", "engine", "library", "chat"]
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_core_never_imports_qt() -> None:
+    for package in CORE:
+        for path in (ROOT / "desktop" / package).rglob("*.py"):
+            assert not {"PySide6", "shiboken6"} & imported_modules(path), path
+
+
+def test_only_the_engine_imports_llama_cpp() -> None:
+    for path in (ROOT / "desktop").rglob("*.py"):
+        if "llama_cpp" in imported_modules(path):
+            assert path.parent.name == "engine", path
+
+
+def test_only_the_library_imports_huggingface_hub() -> None:
+    for path in (ROOT / "desktop").rglob("*.py"):
+        if "huggingface_hub" in imported_modules(path):
+            assert path.parent.name == "library", path
+
+
+def test_cli_and_core_load_without_qt_or_llama_cpp() -> None:
+    code = (
+        "import sys, desktop.cli, desktop.chat.session, desktop.engine.client, desktop.store\n"
+        "bad = [m for m in ('PySide6', 'llama_cpp') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    assert out.stdout.strip() == ""
