@@ -140,6 +140,9 @@ class ChatSession:
                 if kind == "delta":
                     answer.append(event.get("answer", ""))
                     reasoning.append(event.get("reasoning", ""))
+                    if event.get("tool_calls"):
+                        # Kept and shown, not executed: the app runs no tools yet.
+                        stats.setdefault("tool_calls", []).extend(event["tool_calls"])
                     if time.monotonic() - last_flush >= FLUSH_SECONDS:
                         self.history.update_message(
                             reply.id, content="".join(answer), reasoning="".join(reasoning)
@@ -148,7 +151,7 @@ class ChatSession:
                 elif kind == "started":
                     stats["dropped_messages"] = event.get("dropped_messages", 0)
                 elif kind == "done":
-                    stats = {**stats, **event.get("stats", {})}
+                    stats.update(event.get("stats", {}))
                     stop_reason = event.get("stop_reason")
                     status = "stopped" if stop_reason == "stopped" else "complete"
                 elif kind == "error":

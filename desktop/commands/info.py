@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         backend = "GPU offload available" if engine["gpu_offload"] else "CPU only"
         print(f"llama-cpp-python {engine['llama_cpp_python']}: {backend}")
-        print(f"Devices: {', '.join(engine['devices']) or 'none reported'}")
+        if engine.get("devices"):
+            print(f"Devices: {', '.join(engine['devices'])}")
         print(f"Physical cores: {engine['physical_cores']}")
         print(f"llama.cpp: {engine['system_info']}")
     for key, value in data["paths"].items():

@@ -107,10 +107,12 @@ def main() -> int:
         try:
             if op == "load":
                 options = LoadOptions(**message["options"])
-                summary = engine.load(
-                    options,
-                    lambda value: (emit({"event": "progress", "value": value}), True)[1],
-                )
+
+                def report(value: float) -> bool:
+                    emit({"event": "progress", "value": value})
+                    return True  # keep loading
+
+                summary = engine.load(options, report)
                 emit({"event": "loaded", "info": summary})
             elif op == "generate":
                 final = engine.generate(GenerateOptions(**message["options"]), emit)

@@ -166,8 +166,16 @@ class LlamaEngine:
             "reasoning_style": self.reasoning_style,
             "has_chat_template": info.chat_template is not None,
             "warnings": warnings,
+            "devices": self._devices_used(),
         }
         return self.load_summary
+
+    def _devices_used(self) -> list[str]:
+        """What llama.cpp said about where the layers went (GPU name, offload count)."""
+        lines = self.log_router.lines_since(getattr(self, "_load_mark", 0), logging.DEBUG)
+        keys = ("using device", "offloaded", "ggml_cuda_init: found", "ggml_vulkan: Found",
+                "ggml_metal_init: found device", "Device 0:")
+        return [ln.strip() for ln in lines if any(k in ln for k in keys)][:8]
 
     def _construct(self, llama_cpp: Any, low: Any, kwargs: dict[str, Any],
                    progress: Callable[[float], bool]) -> Any:
@@ -183,6 +191,7 @@ class LlamaEngine:
             return params
 
         mark = self.log_router.mark()
+        self._load_mark = mark
         # Llama() takes no progress callback; it builds its params from this function, so
         # hand it one that carries ours. The host loads one model at a time on one thread.
         low.llama_model_default_params = params_with_progress
@@ -363,18 +372,11 @@ class LlamaEngine:
         import llama_cpp
         import llama_cpp.llama_cpp as low
 
-        devices = []
-        try:
-            for i in range(low.ggml_backend_dev_count()):
-                dev = low.ggml_backend_dev_get(i)
-                devices.append(low.ggml_backend_dev_description(dev).decode(errors="replace"))
-        except (AttributeError, OSError):
-            pass
         return {
             "llama_cpp_python": llama_cpp.__version__,
             "system_info": low.llama_print_system_info().decode(errors="replace").strip(),
             "gpu_offload": bool(low.llama_supports_gpu_offload()),
-            "devices": devices,
+            "devices": self.load_summary.get("devices", []) if self.llm else [],
             "physical_cores": physical_cores(),
         }
 

@@ -59,7 +59,7 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX messages_status ON messages(status)")
     db.execute("CREATE INDEX conversations_updated ON conversations(updated_at)")
     # External-content FTS5 index kept in step by triggers, so search never lags a write.
-    db["messages"].enable_fts(
+    db.table("messages").enable_fts(
         ["content", "reasoning"], fts_version="FTS5", create_triggers=True, tokenize="porter"
     )
     db.execute(
