@@ -15,18 +15,29 @@ from desktop.paths import DataPaths, resolve_paths
 _BAR_WIDTH = 28
 
 
-def register(models_subparsers: Any, context_factory: Callable[..., Any] | None = None) -> None:
-    """Add the library subcommands; each parser's `func` (also `handler`) takes args, returns an exit code."""
+def register(models_subparsers: Any, add_common: Callable[[Any], None] | None = None) -> None:
+    """Add the library subcommands; each parser's `handler` takes the args and returns an exit code.
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> Any:
-        parser = models_subparsers.add_parser(name, help=help_text, description=help_text)
-        # SUPPRESS: a --data-dir given before the subcommand is not overwritten by this default.
-        parser.add_argument("--data-dir", default=argparse.SUPPRESS, help="use this data folder")
-        parser.set_defaults(func=handler, handler=handler)
+    add_common adds the options every command shares (--data-dir); without it, this adds its own.
+    """
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], about: str) -> Any:
+        short = about.rstrip(".")
+        short = short[0].lower() + short[1:]
+        parser = models_subparsers.add_parser(name, help=short, description=about)
+        if add_common is not None:
+            add_common(parser)
+        else:  # SUPPRESS: a --data-dir given before the subcommand is not overwritten
+            parser.add_argument(
+                "--data-dir", default=argparse.SUPPRESS, help="use this data folder"
+            )
+        parser.set_defaults(handler=handler, func=handler)
         return parser
 
     parser = add(
-        "catalog", cmd_catalog, "Show the curated models and how well each fits this computer."
+        "catalog",
+        cmd_catalog,
+        "Show the curated models and how well each would run on this computer.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
@@ -51,9 +62,7 @@ def register(models_subparsers: Any, context_factory: Callable[..., Any] | None 
     )
     parser.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
 
-    parser = add(
-        "remove", cmd_remove, "Remove an installed model (its file too, if in the models folder)."
-    )
+    parser = add("remove", cmd_remove, "Remove an installed model; its file is deleted if it is in the models folder.")
     parser.add_argument("name", help="the installed model's name")
 
 

@@ -1,19 +1,21 @@
 """The download queue: one worker thread, resumable verified transfers, then registration.
 
-Plain Python for the CLI and for a Qt worker alike: listeners are called on the worker thread
-(the UI turns them into signals), and pause/resume/cancel may be called from any thread.
+Plain Python for the CLI and for a Qt worker alike. Listeners get snapshots in the order the
+changes happened, on the thread that made the change (mostly the worker; the UI turns them into
+signals); pause/resume/cancel may be called from any thread.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
 from desktop.library.errors import DownloadInterrupted, LibraryError
-from desktop.library.filenames import local_path, split_part_names
 from desktop.library.hub import HubClient
 from desktop.library.installed import Provenance, register_download
 from desktop.library.jobs import (
@@ -25,9 +27,16 @@ from desktop.library.jobs import (
     Job,
 )
 from desktop.library.network import OfflineCheck, describe_failure, ensure_online, offline_check_for
-from desktop.library.plan import check_space, disk_free, installed_copy, plan_download
+from desktop.library.plan import (
+    check_space,
+    discard_parts,
+    disk_free,
+    installed_copy,
+    plan_download,
+    unfinished_downloads,
+)
 from desktop.library.runner import download_files
-from desktop.library.transfer import PartFile, TransferSettings
+from desktop.library.transfer import TransferSettings
 from desktop.library.units import format_bytes
 from desktop.store import ModelFile, Store
 
@@ -56,11 +65,14 @@ class DownloadManager:
         self.free_space = free_space
         self.progress_interval = progress_interval
         self._jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
         self._listeners: list[Listener] = []
         self._lock = threading.Condition()
         self._worker: threading.Thread | None = None
         self._closing = False
-        self._last_emit = 0.0
+        self._last_post = 0.0
+        self._outbox: deque[DownloadProgress] = deque()  # snapshots not yet handed to listeners
+        self._delivering = threading.Lock()  # one delivery at a time keeps them in order
 
     # -- public API (any thread) ----------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -80,11 +92,12 @@ class DownloadManager:
                     if job.state == DownloadState.PAUSED:
                         self._requeue(job)
                     return job.id
-            job = Job(id=len(self._jobs) + 1, request=request)
+            job = Job(id=next(self._ids), request=request)
             self._jobs[job.id] = job
+            self._outbox.append(job.snapshot())
             self._start_worker()
             self._lock.notify_all()
-        self._emit(job, force=True)
+        self._deliver()
         return job.id
 
     def pause(self, job_id: int) -> None:
@@ -94,10 +107,7 @@ class DownloadManager:
                 self._set(job, DownloadState.PAUSED, "Paused")
             elif job.state in RUNNING:
                 job.control.ask("paused")
-                return
-            else:
-                return
-        self._emit(job, force=True)
+        self._deliver()
 
     def resume(self, job_id: int) -> None:
         """Queue a paused or failed download again; it continues from its .part file."""
@@ -107,7 +117,7 @@ class DownloadManager:
             if job.state not in (DownloadState.PAUSED, DownloadState.FAILED):
                 return
             self._requeue(job)
-        self._emit(job, force=True)
+        self._deliver()
 
     def cancel(self, job_id: int) -> None:
         """Stop and delete what was downloaded of this file."""
@@ -119,8 +129,14 @@ class DownloadManager:
             if job.state in FINISHED:
                 return
             self._set(job, DownloadState.CANCELLED, "Cancelled")
-        self._discard_parts(job.request)
-        self._emit(job, force=True)
+        discard_parts(self.models_dir, job.request)
+        self._deliver()
+
+    def forget(self, job_id: int) -> None:
+        """Drop a finished download from the list (its model, if any, stays installed)."""
+        with self._lock:
+            if self._jobs[job_id].state in FINISHED:
+                del self._jobs[job_id]
 
     def get(self, job_id: int) -> DownloadProgress:
         with self._lock:
@@ -144,26 +160,18 @@ class DownloadManager:
 
     def restore(self) -> list[int]:
         """Offer unfinished downloads left on disk (after a quit, crash or reboot) as paused jobs."""
-        found: dict[tuple[str, str], tuple[DownloadRequest, int]] = {}
-        for meta_path in sorted(self.models_dir.rglob("*.part.json")):
-            meta = PartFile.read_meta(meta_path)
-            try:
-                request = DownloadRequest.from_json((meta or {})["job"])
-            except (KeyError, TypeError):
-                continue
-            _, done = found.get(request.key, (request, 0))
-            found[request.key] = (request, done + int((meta or {}).get("committed", 0)))
         ids = []
         with self._lock:
             known = {job.request.key for job in self._jobs.values() if job.state not in FINISHED}
-            for key, (request, done) in found.items():
-                if key in known:
+            for request, done, size in unfinished_downloads(self.models_dir):
+                if request.key in known:
                     continue
-                job = Job(id=len(self._jobs) + 1, request=request, downloaded=done)
-                job.total = sum(f.size_bytes for f in request.known_files) or None
+                job = Job(id=next(self._ids), request=request, downloaded=done)
+                job.total = sum(f.size_bytes for f in request.known_files) or size or None
                 self._set(job, DownloadState.PAUSED, "Paused: resume to continue where it stopped")
                 self._jobs[job.id] = job
                 ids.append(job.id)
+        self._deliver()
         return ids
 
     def close(self, timeout: float = 10.0) -> None:
@@ -180,8 +188,8 @@ class DownloadManager:
 
     # -- worker thread -------------------------------------------------------------------------
     def _start_worker(self) -> None:
+        self._closing = False  # new work after close() reopens the queue
         if self._worker is None or not self._worker.is_alive():
-            self._closing = False
             self._worker = threading.Thread(target=self._work, name="downloads", daemon=True)
             self._worker.start()
 
@@ -196,7 +204,7 @@ class DownloadManager:
                     return
                 assert job is not None
                 self._set(job, DownloadState.STARTING, "Starting")
-            self._emit(job, force=True)
+            self._deliver()
             self._run(job)
 
     def _next_job(self) -> Job | None:
@@ -212,7 +220,7 @@ class DownloadManager:
                 self._set(job, DownloadState.COMPLETED, f"{message}: {model.name}")
         except DownloadInterrupted as stop:
             if stop.reason == "cancelled":
-                self._discard_parts(job.request)
+                discard_parts(self.models_dir, job.request)
             with self._lock:
                 if stop.reason == "cancelled":
                     self._set(job, DownloadState.CANCELLED, "Cancelled")
@@ -222,10 +230,10 @@ class DownloadManager:
         except Exception as exc:
             if not isinstance(exc, LibraryError):
                 log.exception("download of %s failed", job.request.display_name)
-            error = describe_failure(exc, "download the model")
+            error = self._explain(exc)
             with self._lock:
                 self._set(job, DownloadState.FAILED, str(error))
-        self._emit(job, force=True)
+        self._deliver()
 
     def _download_and_register(self, job: Job) -> tuple[ModelFile, bool]:
         """The registered model, and whether it was fetched now (False: it was already there)."""
@@ -246,7 +254,6 @@ class DownloadManager:
             check_space(
                 plan, self.models_dir, request.display_name, free, self.settings.free_space_margin
             )
-            job.control.reset()
             download_files(
                 plan, request.to_json(), job.control, _JobReporter(self, job), self.settings
             )
@@ -263,6 +270,14 @@ class DownloadManager:
             store.close()
 
     # -- helpers --------------------------------------------------------------------------------
+    def _explain(self, exc: Exception) -> LibraryError:
+        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
+            return LibraryError(
+                f"Could not save the download in {self.models_dir}: {exc.strerror or exc}. "
+                "Check that the folder can be written to, or choose another models folder in Settings."
+            )
+        return describe_failure(exc, "download the model")
+
     def _requeue(self, job: Job) -> None:
         job.control.reset()
         self._set(job, DownloadState.QUEUED, "Waiting to start")
@@ -270,33 +285,35 @@ class DownloadManager:
         self._lock.notify_all()
 
     def _set(self, job: Job, state: DownloadState, message: str) -> None:
+        """Change state (caller holds the lock); the change is queued for listeners."""
         job.state, job.message = state, message
+        self._outbox.append(job.snapshot())
         self._lock.notify_all()
 
     def _progress(self, job: Job, done: int) -> None:
         with self._lock:
             job.downloaded = done
             job.meter.add(done)
-        self._emit(job)
+            now = time.monotonic()
+            if now - self._last_post >= self.progress_interval:
+                self._last_post = now
+                self._outbox.append(job.snapshot())
+        self._deliver()
 
-    def _emit(self, job: Job, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last_emit < self.progress_interval:
-            return
-        self._last_emit = now
-        with self._lock:
-            snapshot = job.snapshot()
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(snapshot)
-            except Exception:
-                log.exception("a download listener failed")
-
-    def _discard_parts(self, request: DownloadRequest) -> None:
-        names = [f.filename for f in request.known_files] or [request.filename]
-        for name in {n for first in names for n in split_part_names(first)}:
-            PartFile(local_path(self.models_dir, request.repo_id, name)).discard()
+    def _deliver(self) -> None:
+        """Hand queued snapshots to listeners, outside the state lock, oldest first."""
+        with self._delivering:
+            while True:
+                with self._lock:
+                    if not self._outbox:
+                        return
+                    snapshot = self._outbox.popleft()
+                    listeners = list(self._listeners)
+                for listener in listeners:
+                    try:
+                        listener(snapshot)
+                    except Exception:
+                        log.exception("a download listener failed")
 
 
 class _JobReporter:
@@ -310,7 +327,7 @@ class _JobReporter:
             if state == DownloadState.DOWNLOADING:
                 self.job.meter.reset()
             self.manager._set(self.job, state, message)
-        self.manager._emit(self.job, force=True)
+        self.manager._deliver()
 
     def progress(self, done: int) -> None:
         self.manager._progress(self.job, done)

@@ -56,6 +56,12 @@ def ensure_online(is_offline: OfflineCheck, action: str) -> None:
             f"Offline mode is on, so Openweight did not {action}. "
             "Turn it off in Settings to search or download models."
         )
+    # Our own transfers bypass huggingface_hub, so honour its offline switch here too.
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        raise OfflineError(
+            f"Openweight did not {action}: the HF_HUB_OFFLINE environment variable forbids "
+            "network access. Unset it to search or download models."
+        )
 
 
 def hub_endpoint() -> str:
@@ -127,7 +133,7 @@ def describe_failure(exc: BaseException, what: str) -> LibraryError:
         return NetworkError(
             f"Could not {what}: the Hub did not answer in time. Check your connection and try again."
         )
-    if _named(exc, "TransportError", "ConnectionError", "OSError"):
+    if _named(exc, "TransportError", "ConnectionError"):
         return NetworkError(
             f"Could not {what}: the Hub could not be reached ({exc}). Check your internet connection and try again."
         )

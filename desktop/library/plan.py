@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.library.errors import NotEnoughSpaceError
-from desktop.library.filenames import local_path
+from desktop.library.filenames import local_path, split_part_names
 from desktop.library.hub import HubClient
 from desktop.library.jobs import DownloadRequest
 from desktop.library.network import hub_endpoint, import_hub
@@ -94,3 +94,25 @@ def check_space(
             f"{format_bytes(free)} is free in {models_dir}. "
             "Free some space, or choose another models folder in Settings."
         )
+
+
+def unfinished_downloads(models_dir: Path) -> list[tuple[DownloadRequest, int, int]]:
+    """(request, bytes on disk, total size) for each download whose .part files are still here."""
+    found: dict[tuple[str, str], tuple[DownloadRequest, int, int]] = {}
+    for meta_path in sorted(models_dir.rglob("*.part.json")):
+        meta = PartFile.read_meta(meta_path) or {}
+        try:
+            request = DownloadRequest.from_json(meta["job"])
+            part_size = int(meta["identity"].get("size") or 0)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # a damaged sidecar: its part is simply started afresh when asked for
+        _, done, size = found.get(request.key, (request, 0, 0))
+        found[request.key] = (request, done + int(meta.get("committed", 0)), size + part_size)
+    return list(found.values())
+
+
+def discard_parts(models_dir: Path, request: DownloadRequest) -> None:
+    """Delete the .part files (and sidecars) of every file of a download."""
+    names = [f.filename for f in request.known_files] or [request.filename]
+    for name in {n for first in names for n in split_part_names(first)}:
+        PartFile(local_path(models_dir, request.repo_id, name)).discard()

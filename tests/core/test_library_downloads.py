@@ -94,9 +94,15 @@ def test_download_verifies_and_registers_the_model(
     assert model.revision and len(model.revision) == 40
     assert (model.architecture, model.quantization, model.context_length) == ("llama", "Q4_1", 8192)
     assert model.has_chat_template and model.reasoning_style == "none"
-    states = [p.state for p in seen]
-    assert states[0] == DownloadState.QUEUED and states[-1] == DownloadState.COMPLETED
-    assert DownloadState.VERIFYING in states
+    order = ["queued", "starting", "downloading", "verifying", "completed"]
+    ranks = [order.index(p.state) for p in seen]
+    assert ranks == sorted(ranks) and ranks[0] == 0 and ranks[-1] == 4  # delivered in order
+    assert set(ranks) == {0, 1, 2, 3, 4}
+    done = [p.downloaded_bytes for p in seen]
+    assert done == sorted(done)
+    assert any(p.speed_bps > 0 for p in seen if p.state == DownloadState.DOWNLOADING)
+    manager.forget(result.job_id)
+    assert manager.jobs() == []
 
 
 def test_dropped_connections_are_retried_from_where_they_stopped(
@@ -371,6 +377,15 @@ def test_offline_mode_refuses_before_any_connection(hub_env: FakeHub, data_dir: 
             manager.enqueue(MODEL)
     finally:
         manager.close()
+    assert hub_env.seen() == []
+
+
+def test_hf_hub_offline_is_honoured_too(
+    manager: DownloadManager, hub_env: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OfflineError, match="HF_HUB_OFFLINE"):
+        manager.enqueue(MODEL)
     assert hub_env.seen() == []
 
 
