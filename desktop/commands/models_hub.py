@@ -62,7 +62,11 @@ def register(models_subparsers: Any, add_common: Callable[[Any], None] | None = 
     )
     parser.add_argument("--revision", default=None, help="branch, tag or commit (default: main)")
 
-    parser = add("remove", cmd_remove, "Remove an installed model; its file is deleted if it is in the models folder.")
+    parser = add(
+        "remove",
+        cmd_remove,
+        "Remove an installed model; its file is deleted if it is in the models folder.",
+    )
     parser.add_argument("name", help="the installed model's name")
 
 
@@ -95,7 +99,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 @_guarded
 def cmd_catalog(args: argparse.Namespace) -> int:
     from desktop.library.catalog import load_catalog
-    from desktop.library.hardware import detect_machine, fit_for_size
+    from desktop.library.hardware import detect_machine
     from desktop.library.units import format_bytes
     from desktop.store import Store
 
@@ -106,8 +110,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     machine = detect_machine()
     rows = []
     for entry in load_catalog():
-        context = min(8192, entry.context_length or 8192)
-        fit = fit_for_size(entry.size_bytes, context, machine, parameters=entry.parameter_count)
+        fit = entry.fit(machine)
         rows.append((entry, fit, (entry.repo_id, entry.filename) in installed))
     if args.json:
         data = [

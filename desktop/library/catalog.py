@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from desktop.library.errors import CatalogError
+from desktop.library.hardware import DEFAULT_CONTEXT, Fit, Machine, fit_for_size
 
 REASONING_STYLES = ("harmony", "think", "none")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -58,6 +59,11 @@ class CatalogEntry:
             return None
         scale = 1_000_000 if match.group(2) == "M" else 1_000_000_000
         return int(float(match.group(1)) * scale)
+
+    def fit(self, machine: Machine | None = None, context_length: int = DEFAULT_CONTEXT) -> Fit:
+        """How well it would run here, at context_length (capped at what the model supports)."""
+        context = min(context_length, self.context_length or context_length)
+        return fit_for_size(self.size_bytes, context, machine, parameters=self.parameter_count)
 
     def to_dict(self) -> dict[str, Any]:
         return {

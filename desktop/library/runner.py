@@ -70,7 +70,11 @@ def _download_one(
         def progress(done: int) -> None:
             report.progress(before + done)
 
-        digest = fetch(client, item.target, part, control, progress, settings)
+        try:
+            digest = fetch(client, item.target, part, control, progress, settings)
+        except VerificationError:
+            part.discard()  # the bytes belong to some other file: nothing worth resuming
+            raise
         report.state(DownloadState.VERIFYING, "Verifying")
         _verify(item, part, digest)
         part.finish()

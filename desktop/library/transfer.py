@@ -26,6 +26,7 @@ from desktop.library.errors import (
     HubNotFoundError,
     LibraryError,
     NetworkError,
+    VerificationError,
 )
 from desktop.library.units import format_bytes
 
@@ -284,8 +285,13 @@ def _starting_point(response: Any, offset: int, target: Target) -> int:
         match = re.match(r"bytes (\d+)-\d+/(\d+|\*)", response.headers.get("Content-Range", ""))
         if not match or int(match.group(1)) != offset:
             raise _Retry(f"unexpected Content-Range {response.headers.get('Content-Range')!r}")
+        if match.group(2).isdigit():
+            _check_size(int(match.group(2)), target)
         return offset
     if status == 200:
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit():
+            _check_size(int(length), target)
         return 0
     if status == 416:  # nothing left to send, or the remote file is shorter than our part
         return offset if target.size is not None and offset >= target.size else 0
@@ -299,8 +305,15 @@ def _starting_point(response: Any, offset: int, target: Target) -> int:
     raise NetworkError(f"The Hub answered the download with an unexpected error (HTTP {status}).")
 
 
+def _check_size(remote: int, target: Target) -> None:
+    if target.size is not None and remote != target.size:
+        raise VerificationError(
+            f"The file on the Hub is {format_bytes(remote)}, not the {format_bytes(target.size)} "
+            "it was listed with, so it was not downloaded. It may have just been replaced: "
+            "list the repository's files again and retry."
+        )
+
+
 def _is_transport_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"TransportError", "TimeoutException", "StreamError"}) or isinstance(
-        exc, ConnectionError | TimeoutError
-    )
+    return "TransportError" in names or isinstance(exc, ConnectionError | TimeoutError)

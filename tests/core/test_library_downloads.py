@@ -190,6 +190,24 @@ def test_a_catalog_hash_that_does_not_match_is_refused(
     assert registered(data_dir) == []
 
 
+def test_a_file_of_another_size_is_refused_before_it_is_downloaded(
+    manager: DownloadManager, hub_env: FakeHub, data_dir: Path
+) -> None:
+    _, sha = model_bytes(hub_env)
+    request = DownloadRequest(
+        MODEL_REPO,
+        MODEL_FILENAME,
+        revision="main",
+        source="catalog",
+        known_files=(KnownFile(MODEL_FILENAME, 12_345, sha),),
+    )
+    result = manager.wait(manager.enqueue(request), timeout=60)
+    assert result.state == DownloadState.FAILED
+    assert "not the 12.3 KB it was listed with" in result.message
+    assert list(final_path(data_dir).parent.iterdir()) == []
+    assert manager.restore() == []
+
+
 def test_a_catalog_download_uses_its_pinned_facts(
     manager: DownloadManager, hub_env: FakeHub, data_dir: Path
 ) -> None:
