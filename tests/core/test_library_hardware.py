@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
 from desktop.engine.gguf_meta import read_gguf
 from desktop.library.hardware import (
     GPU,
     Machine,
+    detect_gpus,
     detect_machine,
     estimate_for_gguf,
     estimate_memory,
@@ -81,3 +88,18 @@ def test_units_read_naturally() -> None:
     assert format_duration(65) == "1:05"
     assert format_duration(3 * 3600 + 7) == "3:00:07"
     assert format_duration(None) == "--:--"
+
+
+def test_nvidia_cards_are_read_from_nvidia_smi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'NVIDIA GeForce RTX 4090, 24564'\necho 'NVIDIA A2, 15356'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sys, "platform", "linux")
+    gpus = detect_gpus()
+    assert [g.name for g in gpus] == ["NVIDIA GeForce RTX 4090", "NVIDIA A2"]
+    assert gpus[0].memory_bytes == 24564 * 1024 * 1024 and gpus[0].backend == "cuda"
+    machine = Machine(ram_bytes=32 * GB, gpus=gpus)
+    assert machine.gpu_memory_bytes == (24564 + 15356) * 1024 * 1024
