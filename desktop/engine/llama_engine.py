@@ -25,7 +25,7 @@ from desktop.engine.reasoning import (
     template_opens_thinking,
 )
 from desktop.engine.state_cache import StateCache, common_prefix
-from desktop.engine.system import physical_cores, total_ram_bytes
+from desktop.engine.system import physical_cores
 from desktop.engine.templates import render_chat_prompt
 from desktop.engine.textstream import StopStringFilter, Utf8Stream
 
@@ -68,22 +68,16 @@ class GenerateOptions:
 
 def context_for_memory(info: GGUFInfo, requested: int | None) -> int:
     """The context length to use: asked for (or 8,192), no more than trained, fitting in RAM."""
+    from desktop.library.hardware import estimate_for_gguf, total_ram
+
     trained = info.context_length or DEFAULT_CONTEXT
     n_ctx = min(requested or DEFAULT_CONTEXT, trained)
-    layers = info.arch_value("block_count")
-    heads = info.arch_value("attention.head_count")
-    kv_heads = info.arch_value("attention.head_count_kv")
-    embd = info.arch_value("embedding_length")
-    if isinstance(kv_heads, list):
-        kv_heads = max(kv_heads) if kv_heads else heads
-    kv_heads = kv_heads or heads
-    ram = total_ram_bytes()
-    if all(isinstance(v, int) and v > 0 for v in (layers, heads, kv_heads, embd)) and ram:
-        head_dim = info.arch_value("attention.key_length") or embd // heads
-        per_token = 2 * layers * kv_heads * head_dim * 2  # K and V, f16
-        weights = info.size_bytes
-        budget = max(ram * 0.6 - weights, 256 * 1024 * 1024)
-        n_ctx = min(n_ctx, int(budget // per_token))
+    ram = total_ram()
+    if ram:
+        per_token = estimate_for_gguf(info, 1024).kv_cache_bytes / 1024
+        budget = max(ram * 0.6 - info.size_bytes, 256 * 1024 * 1024)
+        if per_token > 0:
+            n_ctx = min(n_ctx, int(budget // per_token))
     return max(512, n_ctx // 256 * 256)
 
 

@@ -264,6 +264,7 @@ class DownloadManager:
                 revision=plan[0].revision,
                 sha256=plan[0].target.sha256,
                 reasoning_style=request.reasoning_style,
+                kind=request.kind,
             )
             return register_download(store, plan[0].final, request.display_name, origin), True
         finally:

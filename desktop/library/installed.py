@@ -25,6 +25,7 @@ class Provenance:
     revision: str
     sha256: str | None
     reasoning_style: str | None = None  # from the catalog; read from the file otherwise
+    kind: str = "chat"  # "embedding" models are for local documents, not chats
 
 
 def register_download(store: Store, path: Path, name: str, origin: Provenance) -> ModelFile:
@@ -54,6 +55,7 @@ def register_download(store: Store, path: Path, name: str, origin: Provenance) -
         repo_id=origin.repo_id,
         filename=origin.filename,
         revision=origin.revision,
+        kind=origin.kind,
     )
     return store.models.add(model)
 

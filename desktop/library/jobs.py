@@ -49,6 +49,7 @@ class DownloadRequest:
     source: str = "hub"
     known_files: tuple[KnownFile, ...] = ()
     reasoning_style: str | None = None
+    kind: str = "chat"
 
     @classmethod
     def from_catalog(cls, entry: CatalogEntry) -> DownloadRequest:
@@ -60,6 +61,7 @@ class DownloadRequest:
             source="catalog",
             known_files=tuple(KnownFile(f.filename, f.size_bytes, f.sha256) for f in entry.files),
             reasoning_style=entry.reasoning_style,
+            kind=entry.kind,
         )
 
     @property
@@ -86,6 +88,7 @@ class DownloadRequest:
             source=data.get("source") or "hub",
             known_files=tuple(KnownFile(**f) for f in data.get("known_files") or []),
             reasoning_style=data.get("reasoning_style"),
+            kind=data.get("kind") or "chat",
         )
 
 

@@ -86,8 +86,13 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    # Embedding models (for local documents) live beside chat models but are not for chatting.
+    db.execute("ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat'")
+
+
 # Index i holds the step from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

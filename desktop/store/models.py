@@ -25,16 +25,20 @@ class ModelRegistry:
         values.pop("id")
         values["added_at"] = values["added_at"] or time.time()
         values["has_chat_template"] = int(values["has_chat_template"])
-        self.db["models"].upsert(values, pk="name")  # type: ignore[union-attr]
-        if self.settings.get(DEFAULT_MODEL_KEY) is None:
+        self.db.table("models").upsert(values, pk="name")
+        if self.settings.get(DEFAULT_MODEL_KEY) is None and model.kind == "chat":
             self.settings.set(DEFAULT_MODEL_KEY, model.name)
         return self.get(model.name)
 
     def all(self) -> list[ModelFile]:
-        return [ModelFile.from_row(r) for r in self.db["models"].rows_where(order_by="name")]
+        return [ModelFile.from_row(r) for r in self.db.table("models").rows_where(order_by="name")]
+
+    def chat_models(self) -> list[ModelFile]:
+        """The models a conversation can use (embedding models are for documents)."""
+        return [m for m in self.all() if m.kind == "chat"]
 
     def get(self, name: str) -> ModelFile:
-        rows = list(self.db["models"].rows_where("name = ?", [name]))
+        rows = list(self.db.table("models").rows_where("name = ?", [name]))
         if not rows:
             raise NotFoundError(f"No installed model is called {name!r}.")
         return ModelFile.from_row(rows[0])
@@ -51,7 +55,7 @@ class ModelRegistry:
         model = self.get(name)
         self.db.execute("DELETE FROM models WHERE name = ?", [name])
         if self.settings.get(DEFAULT_MODEL_KEY) == name:
-            remaining = self.all()
+            remaining = self.chat_models()
             self.settings.set(DEFAULT_MODEL_KEY, remaining[0].name if remaining else None)
         return model
 
@@ -64,7 +68,8 @@ class ModelRegistry:
         return str(value) if value else None
 
     def set_default(self, name: str) -> None:
-        self.get(name)
+        if self.get(name).kind != "chat":
+            raise ValueError(f"{name} is an embedding model; it cannot be used for chats.")
         self.settings.set(DEFAULT_MODEL_KEY, name)
 
     def default(self) -> ModelFile | None:
@@ -74,5 +79,5 @@ class ModelRegistry:
                 return self.get(name)
             except NotFoundError:
                 pass
-        models = self.all()
+        models = self.chat_models()
         return models[0] if models else None

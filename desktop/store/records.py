@@ -126,6 +126,7 @@ class ModelFile:
     repo_id: str | None = None
     filename: str | None = None
     revision: str | None = None
+    kind: str = "chat"  # "chat" or "embedding"
     added_at: float = 0.0
     id: int | None = None
 

@@ -55,7 +55,9 @@ def test_migration_from_empty_database_runs_every_step(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     sqlite3.connect(path).close()  # an empty file at version 0
     store = Store(path)
-    tables = {r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    tables = {
+        r[0] for r in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {"conversations", "messages", "messages_fts", "models", "settings"} <= tables
     store.close()
 
@@ -163,3 +165,33 @@ def test_model_registry_default_follows_first_and_removal(store: Store) -> None:
     reg.remove("two")
     assert reg.default_name == "one"
     assert reg.find("/a.gguf").name == "one"  # type: ignore[union-attr]
+
+
+def test_version_1_database_migrates_forward_keeping_data(tmp_path: Path) -> None:
+    from desktop.store.db import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    import sqlite_utils
+
+    old = sqlite_utils.Database(conn)
+    MIGRATIONS[0](old)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO models (name, path, added_at) VALUES ('old', '/old.gguf', 0)")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.db.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    model = store.models.get("old")
+    assert model.kind == "chat" and model.path == "/old.gguf"
+    store.close()
+
+
+def test_embedding_models_are_not_offered_for_chat(store: Store) -> None:
+    store.models.add(ModelFile(name="embed", path="/e.gguf", kind="embedding"))
+    assert store.models.default() is None and store.models.default_name is None
+    store.models.add(ModelFile(name="talker", path="/t.gguf"))
+    assert store.models.default_name == "talker"
+    assert [m.name for m in store.models.chat_models()] == ["talker"]
+    with pytest.raises(ValueError, match="embedding"):
+        store.models.set_default("embed")
