@@ -45,6 +45,7 @@ def test_cli_and_core_load_without_qt_or_llama_cpp() -> None:
         "bad = [m for m in ('PySide6', 'llama_cpp') if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == ""

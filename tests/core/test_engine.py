@@ -64,8 +64,12 @@ def test_load_reports_progress_and_a_summary(test_model_path: Path) -> None:
 def test_second_turn_processes_only_new_tokens(client: EngineClient) -> None:
     first, events = run(client, messages=[SYSTEM, QUESTION], max_tokens=30, cache_key="reuse")
     turn1 = final(events)["stats"]
-    follow = [SYSTEM, QUESTION, {"role": "assistant", "content": first},
-              {"role": "user", "content": "And of Italy?"}]
+    follow = [
+        SYSTEM,
+        QUESTION,
+        {"role": "assistant", "content": first},
+        {"role": "user", "content": "And of Italy?"},
+    ]
     _, events = run(client, messages=follow, max_tokens=20, cache_key="reuse")
     turn2 = final(events)["stats"]
     assert turn2["reused_tokens"] >= turn1["prompt_tokens"]
@@ -74,8 +78,10 @@ def test_second_turn_processes_only_new_tokens(client: EngineClient) -> None:
 
 def test_switching_conversations_restores_saved_state(client: EngineClient) -> None:
     a = [SYSTEM, {"role": "user", "content": "Tell me one fact about owls. " * 20}]
-    b = [{"role": "system", "content": "You answer in one word."},
-         {"role": "user", "content": "Name a colour."}]
+    b = [
+        {"role": "system", "content": "You answer in one word."},
+        {"role": "user", "content": "Name a colour."},
+    ]
     answer_a, events = run(client, messages=a, max_tokens=16, cache_key="chat-a")
     a_tokens = final(events)["stats"]["prompt_tokens"]
     run(client, messages=b, max_tokens=8, cache_key="chat-b")  # evicts A from the live context
@@ -91,8 +97,10 @@ def test_overflowing_chat_drops_oldest_turns_or_stops(test_model_path: Path) -> 
         c.load(LoadOptions(path=str(test_model_path), n_ctx=512))
         long_chat = [SYSTEM]
         for i in range(30):
-            long_chat += [{"role": "user", "content": f"Question {i}: tell me about topic {i}."},
-                          {"role": "assistant", "content": f"Topic {i} is interesting. " * 4}]
+            long_chat += [
+                {"role": "user", "content": f"Question {i}: tell me about topic {i}."},
+                {"role": "assistant", "content": f"Topic {i} is interesting. " * 4},
+            ]
         long_chat.append(QUESTION)
         answer, events = run(c, messages=long_chat, max_tokens=32)
         started = next(e for e in events if e["event"] == "started")
@@ -147,8 +155,9 @@ def test_in_process_stop_takes_effect_before_the_next_token(test_model_path: Pat
     assert len("".join(streamed)) - len(text_at_stop[0]) <= 16
 
 
-def test_crashing_model_does_not_take_the_app_down(client: EngineClient, crashing_model_path: Path,
-                                                   test_model_path: Path) -> None:
+def test_crashing_model_does_not_take_the_app_down(
+    client: EngineClient, crashing_model_path: Path, test_model_path: Path
+) -> None:
     c = EngineClient()
     try:
         with pytest.raises(EngineLoadError) as caught:
@@ -213,8 +222,12 @@ def test_host_never_outlives_the_app(tmp_path: Path) -> None:
         "import sys, time\n"
         "c = EngineClient(); c.start(); print(c._proc.pid, flush=True); time.sleep(60)\n"
     )
-    app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                           cwd=Path(__file__).resolve().parents[2])
+    app = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert app.stdout is not None
     host_pid = int(app.stdout.readline())
     app.kill()  # kill -9: no chance to clean up

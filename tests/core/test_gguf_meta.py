@@ -19,14 +19,18 @@ def test_reads_the_test_model(test_model_path: Path) -> None:
 
 
 def test_absurd_context_length_is_capped_not_trusted(test_model_path: Path, tmp_path: Path) -> None:
-    path = patch_gguf_value(test_model_path, tmp_path / "huge.gguf", "llama.context_length", "<I", 2**31)
+    path = patch_gguf_value(
+        test_model_path, tmp_path / "huge.gguf", "llama.context_length", "<I", 2**31
+    )
     info = read_gguf(path)
     assert info.context_length == MAX_CONTEXT
     assert any("2,147,483,648" in w for w in info.warnings)
 
 
 @pytest.mark.parametrize("size", [0, 10, 100, 4096, 1_000_000])
-def test_truncated_files_give_an_error_not_a_crash(test_model_path: Path, tmp_path: Path, size: int) -> None:
+def test_truncated_files_give_an_error_not_a_crash(
+    test_model_path: Path, tmp_path: Path, size: int
+) -> None:
     path = tmp_path / "cut.gguf"
     path.write_bytes(test_model_path.read_bytes()[:size])
     with pytest.raises(GGUFError):
