@@ -409,3 +409,26 @@ def test_changing_the_models_folder_moves_the_files(
     assert box.path_label.text() == str(new_folder)
     assert "Moved 1 model" in box.status.text() and box.change_button.isEnabled()
     assert page.installed_tab.table.item(0, 0).toolTip() == str(moved)
+
+
+# -- in the window ------------------------------------------------------------------------------
+def test_the_window_opens_this_page_and_its_model_list_follows(
+    qtbot: QtBot,
+    make_window,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: ANN001
+) -> None:
+    window = make_window()
+    window.welcome.browse_button.click()
+    page = window.models_page
+    assert isinstance(page, ModelsPage) and window.pages.currentWidget() is page
+    model = tiny_model(tmp_path / "mine" / "Tiny-Q8_0.gguf")
+    monkeypatch.setattr(page.installed_tab, "choose_model_file", lambda: str(model))
+    page.show_tab("installed")
+    page.installed_tab.add_button.click()
+    assert window.picker.findData("Tiny-Q8_0") >= 0  # the chat's model picker was refreshed
+    (back,) = [b for b in page.findChildren(QPushButton) if b.accessibleName() == "Back to chat"]
+    back.click()
+    assert window.pages.currentWidget() is window.chat
+    window.show_models_page()
+    assert window.models_page is page  # built once

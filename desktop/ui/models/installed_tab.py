@@ -122,6 +122,10 @@ class InstalledTab(QWidget):
         self.empty.setVisible(not self.models)
         self._selection_changed()
 
+    def count(self) -> int:
+        """How many models are installed (as listed)."""
+        return len(self.models)
+
     def selected_name(self) -> str | None:
         items = self.table.selectedItems()
         return str(items[0].data(_NAME_ROLE)) if items else None

@@ -121,6 +121,11 @@ class ModelsPage(QWidget):
         self.downloads_tab.set_offline(self.offline)
         self._update_states()
 
+    @property
+    def installed(self) -> InstalledTab:
+        """The installed models (the window's stand-in page offered the same name)."""
+        return self.installed_tab
+
     def show_tab(self, name: str) -> None:
         tabs = {
             "catalog": self.catalog_tab,

@@ -1,0 +1,131 @@
+"""The composition root: builds the store, the engine thread, the theme and the window."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from desktop.engine.client import EngineClient
+from desktop.logs import setup_logging
+from desktop.paths import DataPaths, resolve_paths
+from desktop.store import Store, StoreError
+from desktop.ui.engine_bridge import EngineBridge
+from desktop.ui.main_window import FileChooser, MainWindow
+from desktop.ui.qt_logging import route_qt_messages
+from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
+
+log = logging.getLogger("openweight.ui")
+
+APP_NAME = "Openweight"
+
+
+def build_window(app: QApplication, store: Store, paths: DataPaths,
+                 make_client: Callable[[], EngineClient] = EngineClient,
+                 choose_model_file: FileChooser | None = None) -> MainWindow:
+    """Everything the window needs, made here and handed in; nothing is global."""
+    theme = ThemeManager(app, store.settings.get(THEME_KEY, "system"),
+                         store.settings.get(FONT_SIZE_KEY))
+    bridge = EngineBridge(Path(store.path), make_client)
+    window = MainWindow(store, paths, bridge, theme, choose_model_file)
+    attach_model_library(window, store, paths)
+    bridge.start()
+    window.start()
+    return window
+
+
+def attach_model_library(window: MainWindow, store: Store, paths: DataPaths) -> None:
+    """The Models page, built the first time it is asked for (start-up stays light); its
+    downloads pause, keeping their part files, when the window closes."""
+    from desktop.library.downloads import DownloadManager
+    from desktop.library.relocate import models_folder
+
+    downloads = DownloadManager(models_folder(paths, store.settings), paths.database)
+
+    def open_page() -> None:
+        from desktop.library.hub import HubClient
+        from desktop.library.network import offline_check_for
+        from desktop.ui.models import ModelsPage
+
+        if isinstance(window.models_page, ModelsPage):
+            return
+        downloads.restore()  # downloads cut short by a quit or crash show as paused
+        window.set_models_page(ModelsPage(
+            store, paths, downloads, lambda: HubClient(offline_check_for(paths.database))))
+
+    def close() -> None:
+        shutdown = getattr(window.models_page, "shutdown", None)
+        if shutdown is not None:
+            shutdown()
+        downloads.close()
+
+    window.models_page_requested.connect(open_page)
+    _on_close(window, close)
+
+
+class _CloseWatcher(QObject):
+    def __init__(self, widget: QWidget, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self.callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Close:
+            self.callback()
+        return False
+
+
+def _on_close(widget: QWidget, callback: Callable[[], None]) -> None:
+    """Run callback when the widget is closed (before its own closeEvent)."""
+    _CloseWatcher(widget, callback)
+
+
+def run_app(data_dir: str | None = None) -> int:
+    launched = time.perf_counter()
+    paths = resolve_paths(data_dir).ensure()
+    setup_logging(paths.log_file)
+    route_qt_messages()
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("openweight")
+    try:
+        store = Store(paths.database)
+    except StoreError as exc:
+        QMessageBox.critical(None, "Openweight cannot open your chats", str(exc))
+        return 1
+    interrupted = store.history.mark_interrupted()
+    if interrupted:
+        log.info("%d answers were interrupted when the app last closed", interrupted)
+    window = build_window(app, store, paths)  # type: ignore[arg-type]
+    window.show()
+    log.info("window shown %.3f s after the app started", time.perf_counter() - launched)
+    _quit_on_signals(app)
+    try:
+        return int(app.exec())
+    finally:
+        window.shutdown()
+        store.close()
+
+
+def _quit_on_signals(app: QApplication) -> None:
+    """Ctrl+C in the terminal (or a polite kill) closes the window the normal way."""
+    def close(*_: object) -> None:
+        QTimer.singleShot(0, app.closeAllWindows)
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), close)
+    # Python only runs signal handlers between bytecodes: wake it up now and then.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
