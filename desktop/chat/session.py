@@ -181,14 +181,19 @@ class ChatSession:
 
     @staticmethod
     def _prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = []
-        if system_prompt.strip():
-            messages.append({"role": "system", "content": system_prompt})
-        for m in branch:
-            if m.role == "assistant" and m.status in ("failed",) and not m.content:
-                continue
-            messages.append({"role": m.role, "content": m.content})
-        return messages
+        return prompt_messages(system_prompt, branch)
+
+
+def prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
+    """The chat messages a prompt is made of (the window counts them for its context meter)."""
+    messages: list[dict[str, Any]] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    for m in branch:
+        if m.role == "assistant" and m.status in ("failed",) and not m.content:
+            continue
+        messages.append({"role": m.role, "content": m.content})
+    return messages
 
 
 def ensure_conversation(store: Store, conversation_id: int | None, *, model: str | None = None,

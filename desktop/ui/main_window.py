@@ -1,0 +1,457 @@
+"""The main window: the chat list, the open chat, its settings, and the pages around them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from desktop.chat.defaults import chat_defaults, default_system_prompt
+from desktop.commands.common import UserError
+from desktop.commands.models import import_model
+from desktop.paths import DataPaths
+from desktop.store import Store
+from desktop.store.history import NotFoundError
+from desktop.store.records import ChatSettings, Message, ModelFile
+from desktop.ui.chat_controller import ChatController
+from desktop.ui.chat_page import ChatPage
+from desktop.ui.chat_settings_panel import ChatSettingsPanel
+from desktop.ui.context_meter import ContextMeter, MeterInputs, memory_start_id
+from desktop.ui.conversation_actions import ConversationActions
+from desktop.ui.engine_bridge import EngineBridge
+from desktop.ui.markdown_blocks import BlockRenderer
+from desktop.ui.models_page import ModelsPage
+from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.sidebar import Sidebar
+from desktop.ui.theme import Colors, ThemeManager
+from desktop.ui.welcome_page import WelcomePage
+from desktop.ui.window_state import LAST_CHAT_KEY, PANEL_KEY, restore_window, save_window
+
+log = logging.getLogger("openweight.ui.window")
+
+APP_TITLE = "Openweight"
+FileChooser = Callable[[], str | None]
+
+
+class MainWindow(QMainWindow):
+    models_page_requested = Signal()  # the model library hooks in here
+
+    def __init__(self, store: Store, paths: DataPaths, bridge: EngineBridge, theme: ThemeManager,
+                 choose_model_file: FileChooser | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.history = store.history
+        self.paths = paths
+        self.bridge = bridge
+        self.theme = theme
+        self.choose_model_file = choose_model_file or self._ask_for_model_file
+        self.conversation_id: int | None = None  # None: a new chat, saved on its first message
+        self.pending_model: str | None = None
+        self.pending_settings = ChatSettings()
+        self.pending_system_prompt: str | None = None
+        self._closed = False
+        self.setWindowTitle(APP_TITLE)
+        self.resize(1180, 780)
+
+        self.renderer = BlockRenderer(theme.colors)
+        self.sidebar = Sidebar(self.history.search)
+        self.chat = ChatPage(self.renderer, self._versions_of)
+        self.transcript = self.chat.transcript
+        self.composer = self.chat.composer
+        self.picker = self.chat.model_picker
+        self.panel = ChatSettingsPanel()
+        self.welcome = WelcomePage()
+        self.models_page = ModelsPage()
+        self.pages = QStackedWidget()
+        for page in (self.welcome, self.chat, self.models_page):
+            self.pages.addWidget(page)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.pages)
+        self.splitter.addWidget(self.panel)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([270, 900, 300])
+        self.setCentralWidget(self.splitter)
+
+        self.controller = ChatController(store, bridge, self.transcript, self.chat.status, self)
+        self.meter = ContextMeter(bridge, self.chat.status, self)
+        self.actions_ = ConversationActions(self, store, self.sidebar, self.chat.undo_bar)
+        self._connect()
+        self._shortcuts()
+        theme.changed.connect(self._theme_changed)
+        self.panel.setVisible(bool(store.settings.get(PANEL_KEY, False)))
+        self.chat.settings_button.setChecked(self.panel.isVisible())
+        if not restore_window(store.settings, self, self.splitter):
+            self.splitter.setSizes([270, 900, 300])
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        s, c, t = self.sidebar, self.composer, self.transcript
+        s.conversation_selected.connect(self.open_conversation)
+        s.message_selected.connect(lambda conv, msg: self.open_conversation(conv, msg))
+        s.new_chat_requested.connect(self.new_chat)
+        c.send_requested.connect(self.send)
+        c.stop_requested.connect(self.controller.stop)
+        c.show_other_chat.connect(self._show_answering_chat)
+        c.field.textChanged.connect(lambda: self._refresh_meter(typing=True))
+        t.regenerate_requested.connect(
+            lambda mid: self.controller.regenerate(mid, self.picker.current_model))
+        t.edit_submitted.connect(
+            lambda mid, text: self.controller.edit(mid, text, self.picker.current_model))
+        t.version_requested.connect(self.show_version)
+        self.controller.stream_changed.connect(self._stream_changed)
+        self.controller.conversation_touched.connect(lambda _id: self.refresh_sidebar())
+        self.controller.prompt_measured.connect(self._prompt_measured)
+        self.controller.answer_finished.connect(self._answer_finished)
+        self.picker.model_chosen.connect(self._model_chosen)
+        self.picker.add_file_requested.connect(self.add_model_file)
+        self.picker.browse_requested.connect(self.show_models_page)
+        self.welcome.add_file_requested.connect(self.add_model_file)
+        self.welcome.browse_requested.connect(self.show_models_page)
+        self.models_page.add_file_requested.connect(self.add_model_file)
+        self.models_page.back_requested.connect(self.show_chat_page)
+        self.panel.changed.connect(self._chat_settings_changed)
+        self.chat.settings_button.toggled.connect(self._toggle_panel)
+        self.chat.sidebar_button.clicked.connect(
+            lambda: self.sidebar.setVisible(not self.sidebar.isVisible()))
+
+    def _shortcuts(self) -> None:
+        def bind(keys: str | QKeySequence, slot: Callable[[], object]) -> QShortcut:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            return shortcut
+
+        bind("Ctrl+N", self.new_chat)
+        bind("Ctrl+F", self.sidebar.focus_search)
+        bind("Ctrl+,", self.open_settings)
+        bind("Ctrl+Shift+C", self.copy_last_answer)
+        # Esc belongs to editors and dialogs except while an answer streams.
+        self.stop_shortcut = bind(QKeySequence(Qt.Key.Key_Escape), self.controller.stop)
+        self.stop_shortcut.setEnabled(False)
+
+    # -- start-up and pages --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Fill the window from the store (called once it is shown)."""
+        self.refresh_models()
+        self.refresh_sidebar()
+        last = self.store.settings.get(LAST_CHAT_KEY)
+        if isinstance(last, int) and self._exists(last):
+            self.open_conversation(last)
+        else:
+            self.new_chat()
+
+    def show_models_page(self) -> None:
+        """The model library's page (catalog, search, downloads) is shown here."""
+        if isinstance(self.models_page, ModelsPage):
+            self.models_page.set_models(self.store.models.chat_models(),
+                                        self.store.models.default_name)
+        self.pages.setCurrentWidget(self.models_page)
+        self.models_page_requested.emit()
+
+    def set_models_page(self, page: QWidget) -> None:
+        """Put the model library's page in place of the stand-in. A page with back_requested,
+        models_changed or use_model_requested signals is wired to the window."""
+        showing = self.pages.currentWidget() is self.models_page
+        self.pages.removeWidget(self.models_page)
+        self.models_page.deleteLater()
+        self.models_page = page
+        self.pages.addWidget(page)
+        if hasattr(page, "back_requested"):
+            page.back_requested.connect(self.show_chat_page)
+        if hasattr(page, "models_changed"):
+            page.models_changed.connect(self.refresh_models)
+        if hasattr(page, "use_model_requested"):
+            page.use_model_requested.connect(self._use_model_for_new_chats)
+        if showing:
+            self.pages.setCurrentWidget(page)
+
+    def _use_model_for_new_chats(self, name: str) -> None:
+        self.refresh_models()
+        self.new_chat()
+        self.picker.select(name)
+        self._model_chosen(name)
+        self.show_chat_page()
+
+    def show_chat_page(self) -> None:
+        self.pages.setCurrentWidget(self.chat if self.store.models.chat_models() else self.welcome)
+
+    def refresh_models(self) -> None:
+        models = self.store.models.chat_models()
+        self.picker.set_models(models, self._chat_model_name())
+        self.composer.set_has_model(bool(models))
+        if self.pages.currentWidget() is not self.models_page:
+            self.pages.setCurrentWidget(self.chat if models else self.welcome)
+        self.chat.empty.set_model(self.picker.current_model)
+
+    def refresh_sidebar(self) -> None:
+        self.sidebar.set_conversations(self.history.conversations(), self.conversation_id)
+        self.sidebar.set_answering(self.controller.active.conversation_id
+                                   if self.controller.active else None)
+
+    def add_model_file(self) -> None:
+        path = self.choose_model_file()
+        if not path:
+            return
+        try:
+            model = import_model(self.store, path)
+        except UserError as exc:
+            self._warn("This file cannot be used", str(exc))
+            return
+        except OSError as exc:
+            self._warn("This file cannot be read", f"{path}: {exc.strerror or exc}")
+            return
+        if self.conversation_id is None:
+            self.pending_model = model.name
+        self.refresh_models()
+        self.show_chat_page()
+        self.chat.status.show_activity(f"Added {model.name}")
+
+    def _ask_for_model_file(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(self.paths.models_dir),
+                                              "GGUF models (*.gguf);;All files (*)")
+        return path or None
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.store, self.paths, self.theme, self)
+        if dialog.exec():
+            self.refresh_models()
+            self._load_chat_settings()
+
+    # -- conversations -------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        self.panel.flush()
+        self.conversation_id = None
+        self.pending_model = None
+        self.pending_settings = ChatSettings()
+        self.pending_system_prompt = None
+        self.transcript.show_messages(None, [])
+        self.chat.show_empty(True)
+        self.sidebar.set_current(None)
+        self.picker.select(self._chat_model_name())
+        self.chat.empty.set_model(self.picker.current_model)
+        self._after_switch()
+        self.composer.setFocus()
+
+    def open_conversation(self, conversation_id: int, focus_message_id: int | None = None) -> None:
+        self.panel.flush()
+        try:
+            conv = self.history.conversation(conversation_id)
+        except NotFoundError:
+            self.new_chat()
+            return
+        active = self.controller.active
+        if focus_message_id is not None and not (active and active.conversation_id == conv.id):
+            branch_ids = {m.id for m in self.history.branch(conv.id)}
+            if focus_message_id not in branch_ids:
+                self.history.select_branch(focus_message_id)  # show the version that matched
+        self.conversation_id = conv.id
+        branch = self.history.branch(conv.id)
+        self.transcript.show_messages(conv.id, branch, focus_message_id, memory_start_id(branch))
+        self.controller.attach_transcript()
+        self.chat.show_empty(not branch)
+        self.sidebar.set_current(conv.id)
+        self.picker.select(self._chat_model_name())
+        self._after_switch()
+
+    def show_version(self, message_id: int) -> None:
+        if self.controller.busy or self.conversation_id is None:
+            return
+        self.history.select_branch(message_id)
+        branch = self.history.branch(self.conversation_id)
+        self.transcript.show_messages(self.conversation_id, branch, message_id,
+                                      memory_start_id(branch))
+        self._refresh_meter()
+
+    def send(self, text: str) -> None:
+        self.panel.flush()
+        if self.conversation_id is None:
+            conv = self.history.create_conversation(
+                model=self.picker.current_model,
+                system_prompt=self.pending_system_prompt if self.pending_system_prompt is not None
+                else default_system_prompt(self.store.settings),
+                settings=self.pending_settings,
+            )
+            self.conversation_id = conv.id
+            self.transcript.show_messages(conv.id, [])
+        self.chat.show_empty(False)
+        self.controller.send(self.conversation_id, text, self.picker.current_model)
+        self.sidebar.set_current(self.conversation_id)
+        self.update_title()
+
+    def copy_last_answer(self) -> None:
+        answers = [m for m in self.transcript.messages if m.role == "assistant" and m.content]
+        if answers:
+            widget = self.transcript.widget_for(answers[-1].id)
+            text = widget.body.text if widget is not None else answers[-1].content
+            QGuiApplication.clipboard().setText(text)
+            self.chat.status.show_activity("Copied the last answer")
+
+    def _after_switch(self) -> None:
+        if not self.controller.busy:
+            self.chat.status.show_activity("")  # the last answer's note belongs to its chat
+        self.update_title()
+        self._load_chat_settings()
+        self._stream_changed()
+        self._refresh_meter()
+
+    def _exists(self, conversation_id: int) -> bool:
+        try:
+            self.history.conversation(conversation_id)
+        except NotFoundError:
+            return False
+        return True
+
+    def update_title(self) -> None:
+        title = None
+        if self.conversation_id is not None and self._exists(self.conversation_id):
+            title = self.history.conversation(self.conversation_id).title
+        self.setWindowTitle(f"{title} — {APP_TITLE}" if title else APP_TITLE)
+        self.chat.title.setText(title or "")
+
+    def _versions_of(self, message: Message) -> list[int]:
+        return [m.id for m in self.history.siblings(message.id)]
+
+    # -- model and chat settings ---------------------------------------------------------
+
+    def current_model(self) -> ModelFile | None:
+        name = self.picker.current_model
+        return self.store.models.find(name) if name else self.store.models.default()
+
+    def _chat_model_name(self) -> str | None:
+        if self.conversation_id is not None:
+            conv = self.history.conversation(self.conversation_id)
+            if conv.model and self.store.models.find(conv.model):
+                return self.store.models.find(conv.model).name  # type: ignore[union-attr]
+        elif self.pending_model:
+            return self.pending_model
+        default = self.store.models.default()
+        return default.name if default else None
+
+    def _model_chosen(self, name: str) -> None:
+        if self.conversation_id is None:
+            self.pending_model = name
+            self.chat.empty.set_model(name)
+        else:
+            self.history.update_conversation(self.conversation_id, model=name)
+        self._load_chat_settings()
+        self._refresh_meter()
+
+    def _chat_settings(self) -> tuple[ChatSettings, str]:
+        if self.conversation_id is None:
+            prompt = self.pending_system_prompt
+            return self.pending_settings, (prompt if prompt is not None
+                                           else default_system_prompt(self.store.settings))
+        conv = self.history.conversation(self.conversation_id)
+        return conv.settings, conv.system_prompt
+
+    def _load_chat_settings(self) -> None:
+        settings, prompt = self._chat_settings()
+        self.panel.load(settings, chat_defaults(self.store.settings), prompt)
+        model = self.current_model()
+        self.panel.set_reasoning_style(model.reasoning_style if model else None)
+
+    def _chat_settings_changed(self, settings: ChatSettings, system_prompt: str) -> None:
+        if self.conversation_id is None:
+            self.pending_settings, self.pending_system_prompt = settings, system_prompt
+        else:
+            self.history.update_conversation(self.conversation_id, settings=settings,
+                                             system_prompt=system_prompt)
+        self._refresh_meter()
+
+    def _toggle_panel(self, shown: bool) -> None:
+        self.panel.setVisible(shown)
+        self.store.settings.set(PANEL_KEY, shown)
+
+    # -- streaming state -----------------------------------------------------------------
+
+    def _stream_changed(self) -> None:
+        active = self.controller.active
+        here = active is not None and active.conversation_id == self.conversation_id
+        other = None
+        if active is not None and not here:
+            try:
+                other = self.history.conversation(active.conversation_id).title
+            except NotFoundError:
+                other = "another chat"
+        self.composer.set_streaming(here, other)
+        self.sidebar.set_answering(active.conversation_id if active else None)
+        self.stop_shortcut.setEnabled(active is not None)
+
+    def _show_answering_chat(self) -> None:
+        if self.controller.active is not None:
+            self.open_conversation(self.controller.active.conversation_id)
+
+    def _prompt_measured(self, conversation_id: int, event: dict) -> None:
+        if conversation_id != self.conversation_id or self.controller.active is None:
+            return
+        dropped = int(event.get("dropped_messages") or 0)
+        self.transcript.set_memory_start(memory_start_id(
+            self.transcript.messages, dropped, self.controller.active.parent_id))
+        self.meter.show_measured(int(event.get("prompt_tokens") or 0),
+                                 int(event.get("n_ctx") or 0), dropped)
+
+    def _answer_finished(self, conversation_id: int, message_id: int) -> None:
+        self.update_title()
+        if conversation_id != self.conversation_id:
+            return
+        self._refresh_meter()
+        message = self.history.message(message_id)
+        stats = message.stats
+        if stats.get("n_ctx") and stats.get("prompt_tokens") is not None:
+            self.meter.show_measured(int(stats["prompt_tokens"]) + int(stats.get(
+                "generated_tokens") or 0), int(stats["n_ctx"]),
+                int(stats.get("dropped_messages") or 0))
+
+    def _refresh_meter(self, typing: bool = False) -> None:
+        settings, prompt = self._chat_settings()
+        inputs = MeterInputs(
+            conversation_id=self.conversation_id or 0,
+            model=self.current_model(),
+            settings=settings.merged_over(chat_defaults(self.store.settings)),
+            system_prompt=prompt,
+            branch=self.transcript.messages,
+            draft=self.composer.text,
+        )
+        self.meter.refresh(inputs, typing=typing)
+
+    def _theme_changed(self, colors: Colors) -> None:
+        self.renderer = BlockRenderer(colors)
+        self.transcript.set_renderer(self.renderer)
+        self.chat.status.set_colors(colors)
+
+    def _warn(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    # -- closing -------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop any answer (its text so far is saved), close the engine, remember the window."""
+        if self._closed:
+            return
+        self._closed = True
+        self.panel.flush()
+        self.chat.undo_bar.commit()
+        self.store.settings.set(LAST_CHAT_KEY, self.conversation_id)
+        save_window(self.store.settings, self, self.splitter)
+        self.controller.stop()
+        self.bridge.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)

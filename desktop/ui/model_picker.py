@@ -1,0 +1,85 @@
+"""The model picker: installed models with their size and quantization, and ways to add more."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from desktop.commands.models import human_params, human_size
+from desktop.store.records import ModelFile
+
+ADD_FILE = "__add_file__"
+BROWSE = "__browse__"
+
+
+def model_summary(model: ModelFile) -> str:
+    """The facts that tell models apart: parameters, quantization, file size."""
+    facts = [
+        human_params(model.parameters) if model.parameters else "",
+        model.quantization or "",
+        human_size(model.size_bytes) if model.size_bytes else "",
+    ]
+    summary = " · ".join(f for f in facts if f and f != "?")
+    if not Path(model.path).is_file():
+        summary += " · file missing"
+    return summary
+
+
+class ModelPicker(QComboBox):
+    model_chosen = Signal(str)
+    add_file_requested = Signal()
+    browse_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Model")
+        self.setToolTip("The model that answers in this chat")
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumContentsLength(18)
+        self._current: str | None = None
+        self.activated.connect(self._activated)
+
+    def set_models(self, models: list[ModelFile], current: str | None) -> None:
+        self.blockSignals(True)
+        self.clear()
+        for model in models:
+            summary = model_summary(model)
+            label = f"{model.name}   {summary}" if summary else model.name
+            self.addItem(label, model.name)
+            self.setItemData(self.count() - 1, f"{model.name}\n{model.path}", 3)  # tooltip
+        if models:
+            self.insertSeparator(self.count())
+        self.addItem("Add a model file…", ADD_FILE)
+        self.addItem("Browse models…", BROWSE)
+        self.blockSignals(False)
+        self.select(current)
+
+    def select(self, name: str | None) -> None:
+        index = self.findData(name) if name else -1
+        if (
+            index < 0
+            and name is None
+            and self.count()
+            and self.itemData(0) not in (ADD_FILE, BROWSE)
+        ):
+            index = 0
+        self._current = self.itemData(index) if index >= 0 else None
+        self.blockSignals(True)
+        self.setCurrentIndex(index)
+        self.blockSignals(False)
+
+    @property
+    def current_model(self) -> str | None:
+        return self._current
+
+    def _activated(self, index: int) -> None:
+        data = self.itemData(index)
+        if data in (ADD_FILE, BROWSE):
+            self.select(self._current)  # an action, not a choice: keep showing the model
+            (self.add_file_requested if data == ADD_FILE else self.browse_requested).emit()
+            return
+        if data and data != self._current:
+            self._current = data
+            self.model_chosen.emit(data)

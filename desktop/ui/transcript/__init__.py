@@ -1,0 +1,1 @@
+"""The conversation transcript: messages, Markdown, code blocks, thinking, branches."""
