@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from desktop.library.errors import LibraryError
@@ -252,7 +253,7 @@ def cmd_download(args: argparse.Namespace) -> int:
         request = DownloadRequest.from_catalog(find_entry(args.target))
     else:
         request = DownloadRequest(args.target, args.file, revision=args.revision)
-    manager = DownloadManager(paths.models_dir, paths.database)
+    manager = DownloadManager(_chosen_models_folder(paths), paths.database)
     bar = ProgressBar(sys.stderr)
     manager.add_listener(bar.update)
     job = manager.enqueue(request)
@@ -281,6 +282,20 @@ def cmd_download(args: argparse.Namespace) -> int:
     return _fail(result.message)
 
 
+def _chosen_models_folder(paths: DataPaths, store: Any = None) -> Path:
+    """The models folder the user chose in Settings (or the default one)."""
+    from desktop.library.relocate import models_folder
+    from desktop.store import Store
+
+    if store is not None:
+        return models_folder(paths, store.settings)
+    own = Store(paths.database)
+    try:
+        return models_folder(paths, own.settings)
+    finally:
+        own.close()
+
+
 @_guarded
 def cmd_remove(args: argparse.Namespace) -> int:
     from desktop.library.installed import remove_model
@@ -290,7 +305,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     paths = _paths(args)
     store = Store(paths.database)
     try:
-        removal = remove_model(store, args.name, paths.models_dir)
+        removal = remove_model(store, args.name, _chosen_models_folder(paths, store))
     finally:
         store.close()
     name = removal.model.name

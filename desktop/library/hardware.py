@@ -233,7 +233,8 @@ def fit_label(
     extra = f" (plus {format_bytes(vram)} on the GPU)" if vram else ""
     return Fit(
         "too_large",
-        f"{needs}, but this computer has {format_bytes(ram)}{extra}. Choose a smaller model or file.",
+        f"{needs}, more than this computer can spare from its {format_bytes(ram)}{extra} "
+        "once the system and other apps have theirs. Choose a smaller model or file.",
         estimate,
     )
 
