@@ -4,7 +4,8 @@
 
 Writes bench/results/screenshots/window-*.png: the welcome page, a new chat, a chat with
 Markdown, code and thinking, an answer streaming, an answer that failed, the same chat in
-dark mode with its settings open, and search results.
+dark mode with its settings open, search results, and a reasoning model thinking (its
+events played to the window: the test model does not reason).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from desktop.paths import resolve_paths  # noqa: E402
 from desktop.store import Store  # noqa: E402
 from desktop.store.records import ChatSettings  # noqa: E402
 from desktop.ui.app import build_window  # noqa: E402
+from desktop.ui.chat_controller import ActiveStream  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
 from tests.helpers import patch_gguf_value, test_model_path  # noqa: E402
 
@@ -35,9 +37,11 @@ OUT = ROOT / "bench" / "results" / "screenshots"
 SIZE = (1280, 840)
 
 QUESTION = "How do I read a large file line by line in Python without running out of memory?"
-REASONING = ("The user wants to read a big file lazily. A file object is already an iterator "
-             "over its lines, so a for loop reads one line at a time. I should mention the "
-             "encoding argument, and show how to count lines as an example.")
+REASONING = (
+    "The user wants to read a big file lazily. A file object is already an iterator "
+    "over its lines, so a for loop reads one line at a time. I should mention the "
+    "encoding argument, and show how to count lines as an example."
+)
 ANSWER = """## Reading a file line by line
 
 A file object is an **iterator**: looping over it reads one line at a time, so memory use
@@ -103,18 +107,70 @@ def open_window(app: QApplication, store: Store, paths) -> MainWindow:  # noqa: 
 
 def add_sample_chat(store: Store, model_name: str) -> int:
     history = store.history
-    conv = history.create_conversation(title="Reading big files in Python", model=model_name,
-                                       system_prompt="You are a helpful assistant.")
+    conv = history.create_conversation(
+        title="Reading big files in Python",
+        model=model_name,
+        system_prompt="You are a helpful assistant.",
+    )
     question = history.add_message(conv.id, "user", QUESTION)
-    answer = history.add_message(conv.id, "assistant", ANSWER, parent_id=question.id,
-                                 model=model_name, reasoning=REASONING)
-    history.update_message(answer.id, stats={"generated_tokens": 312, "tokens_per_s": 41.7,
-                                             "thought_s": 3.2, "prompt_tokens": 58,
-                                             "n_ctx": 8192})
+    answer = history.add_message(
+        conv.id, "assistant", ANSWER, parent_id=question.id, model=model_name, reasoning=REASONING
+    )
+    history.update_message(
+        answer.id,
+        stats={
+            "generated_tokens": 312,
+            "tokens_per_s": 41.7,
+            "thought_s": 3.2,
+            "prompt_tokens": 58,
+            "n_ctx": 8192,
+        },
+    )
     for title in ("Soup for six people", "Explain TCP slow start", "Birthday card ideas"):
         other = history.create_conversation(title=title, model=model_name)
         history.add_message(other.id, "user", title)
     return conv.id
+
+
+def show_thinking(app: QApplication, window: MainWindow, store: Store) -> None:
+    """A reasoning model mid-thought. The test model does not reason, so the engine's events
+    are played to the window as a reasoning model sends them."""
+    history = store.history
+    conv = history.create_conversation(title="Trains meeting halfway")
+    question = history.add_message(
+        conv.id,
+        "user",
+        "Two trains leave 300 km apart at 80 and "
+        "70 km/h, heading for each other. When do they meet?",
+    )
+    reply = history.add_message(
+        conv.id, "assistant", "", parent_id=question.id, status="streaming", model="gpt-oss-20b"
+    )
+    window.refresh_sidebar()
+    window.open_conversation(conv.id)
+    controller = window.controller
+    controller.active = ActiveStream(-1, conv.id, question.id, "gpt-oss-20b", message_id=reply.id)
+    window.transcript.set_busy(True)
+    window._stream_changed()  # noqa: SLF001 - as a real answer starting does
+    thoughts = (
+        "They close the gap at 80 + 70 = 150 km/h. ",
+        "The gap is 300 km, ",
+        "so the time is 300 / 150 = 2 hours. ",
+        "Check: in 2 hours the first covers 160 km and the second 140 km, ",
+        "which adds up to 300 km.",
+    )
+    for piece in thoughts:
+        controller._on_event(
+            -1,
+            conv.id,
+            {
+                "event": "delta",
+                "reasoning": piece,  # noqa: SLF001
+                "thought_s": 2.0,
+            },
+        )
+        pump(app, 0.05)
+    history.update_message(reply.id, status="stopped", reasoning="".join(thoughts))
 
 
 def main() -> int:
@@ -141,13 +197,24 @@ def main() -> int:
         window.new_chat()
         window.composer.set_text("Write a short poem about the sea, with a title.")
         window.composer.submit()
-        wait_until(app, lambda: window.controller.active is not None
-                   and len(window.controller.active.answer) > 60)
+        wait_until(
+            app,
+            lambda: (
+                window.controller.active is not None and len(window.controller.active.answer) > 60
+            ),
+        )
         shoot(app, window, "streaming")
         wait_until(app, lambda: not window.controller.busy)
 
-        damaged = patch_gguf_value(test_model_path(), Path(folder) / "damaged.gguf",
-                                   "llama.block_count", "<I", 0)
+        show_thinking(app, window, store)
+        shoot(app, window, "thinking")
+        window.controller.active = None
+        window.transcript.set_busy(False)
+        window._stream_changed()  # noqa: SLF001
+
+        damaged = patch_gguf_value(
+            test_model_path(), Path(folder) / "damaged.gguf", "llama.block_count", "<I", 0
+        )
         store.models.add(model_from_file(damaged, "Damaged model"))
         window.refresh_models()
         window.new_chat()

@@ -111,17 +111,26 @@ def streaming_lag(app: QApplication, window: MainWindow, max_tokens: int) -> dic
     probe.start()
     window.composer.set_text(PROMPT)
     window.composer.submit()
-    pump_until(app, lambda: window.controller.active is not None
-               and window.controller.active.answer_started is not None, 120)
+    pump_until(
+        app,
+        lambda: (
+            window.controller.active is not None
+            and window.controller.active.answer_started is not None
+        ),
+        120,
+    )
     probe.recording = True
     started = time.monotonic()
     pump_until(app, lambda: not window.controller.busy, 600)
     probe.stop()
     answer = window.store.history.branch(window.conversation_id)[-1]
     result = summary(probe.samples)
-    result.update(tokens=answer.stats.get("generated_tokens"),
-                  tokens_per_s=answer.stats.get("tokens_per_s"),
-                  seconds=round(time.monotonic() - started, 2), chars=len(answer.content))
+    result.update(
+        tokens=answer.stats.get("generated_tokens"),
+        tokens_per_s=answer.stats.get("tokens_per_s"),
+        seconds=round(time.monotonic() - started, 2),
+        chars=len(answer.content),
+    )
     return result
 
 
@@ -160,8 +169,9 @@ def synthetic_lag(app: QApplication, window: MainWindow, n_sections: int) -> dic
     store = window.store
     conv = store.history.create_conversation(title="Synthetic stream")
     question = store.history.add_message(conv.id, "user", "Explain everything.")
-    reply = store.history.add_message(conv.id, "assistant", "", parent_id=question.id,
-                                      status="streaming")
+    reply = store.history.add_message(
+        conv.id, "assistant", "", parent_id=question.id, status="streaming"
+    )
     window.open_conversation(conv.id)
     text = heavy_markdown(n_sections)
     controller = window.controller
@@ -176,7 +186,7 @@ def synthetic_lag(app: QApplication, window: MainWindow, n_sections: int) -> dic
     next_at = time.monotonic()
     while position < len(text):
         if time.monotonic() >= next_at:
-            piece = text[position:position + step]
+            piece = text[position : position + step]
             position += step
             controller._on_event(-1, conv.id, {"event": "delta", "answer": piece})  # noqa: SLF001
             next_at += 1 / 30
@@ -199,15 +209,20 @@ def long_chat(store: Store, n_messages: int) -> int:
     with_code = "Here is how:\n\n```python\nfor i in range(3):\n    print(i)\n```\n\nDone."
     for i in range(n_messages):
         role = "user" if i % 2 == 0 else "assistant"
-        text = (f"Question {i}: what about item {i}?" if role == "user" else
-                with_code if i % 10 == 1 else f"**Answer {i}.** A short paragraph, then a list:\n\n"
-                "- one\n- two\n- three")
+        text = (
+            f"Question {i}: what about item {i}?"
+            if role == "user"
+            else with_code
+            if i % 10 == 1
+            else f"**Answer {i}.** A short paragraph, then a list:\n\n- one\n- two\n- three"
+        )
         parent = history.add_message(conv.id, role, text, parent_id=parent).id
     return conv.id
 
 
-def open_time(app: QApplication, window: MainWindow, conv_id: int, other_id: int,
-              runs: int) -> list[float]:
+def open_time(
+    app: QApplication, window: MainWindow, conv_id: int, other_id: int, runs: int
+) -> list[float]:
     times = []
     for _ in range(runs):
         window.open_conversation(other_id)
@@ -230,8 +245,12 @@ def window_shown_times(runs: int) -> list[float]:
             log = Path(folder) / "logs" / "openweight.log"
             env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
             started = time.perf_counter()
-            proc = subprocess.Popen([str(exe), "--data-dir", folder], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [str(exe), "--data-dir", folder],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 while time.perf_counter() - started < 30:
                     if log.is_file() and "window shown" in log.read_text(errors="replace"):
@@ -253,8 +272,12 @@ def main() -> int:
     args = parser.parse_args()
     runs = 2 if args.quick else 5
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    results: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick,
-                     "cpu_count": os.cpu_count(), "load_before": os.getloadavg()[0]}
+    results: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "quick": args.quick,
+        "cpu_count": os.cpu_count(),
+        "load_before": os.getloadavg()[0],
+    }
 
     shown = window_shown_times(runs)
     results["window_shown_s"] = round(statistics.median(shown), 3)
@@ -271,14 +294,23 @@ def main() -> int:
         settle(app, 0.3)
 
         stream = streaming_lag(app, window, 128 if args.quick else 512)
-        results.update(lag_p50_ms=stream["p50"], lag_p99_ms=stream["p99"],
-                       lag_max_ms=stream["max"], lag_samples=stream["n"],
-                       stream_tokens=stream["tokens"], stream_tokens_per_s=stream["tokens_per_s"],
-                       stream_seconds=stream["seconds"])
+        results.update(
+            lag_p50_ms=stream["p50"],
+            lag_p99_ms=stream["p99"],
+            lag_max_ms=stream["max"],
+            lag_samples=stream["n"],
+            stream_tokens=stream["tokens"],
+            stream_tokens_per_s=stream["tokens_per_s"],
+            stream_seconds=stream["seconds"],
+        )
         synthetic = synthetic_lag(app, window, 8 if args.quick else 30)
-        results.update(synthetic_lag_p50_ms=synthetic["p50"], synthetic_lag_p99_ms=synthetic["p99"],
-                       synthetic_lag_max_ms=synthetic["max"], synthetic_chars=synthetic["chars"],
-                       synthetic_blocks=synthetic["blocks"])
+        results.update(
+            synthetic_lag_p50_ms=synthetic["p50"],
+            synthetic_lag_p99_ms=synthetic["p99"],
+            synthetic_lag_max_ms=synthetic["max"],
+            synthetic_chars=synthetic["chars"],
+            synthetic_blocks=synthetic["blocks"],
+        )
 
         big = long_chat(store, 2000)
         small = store.history.create_conversation(title="small").id
@@ -290,13 +322,23 @@ def main() -> int:
     results["load_after"] = os.getloadavg()[0]
 
     print("\n| figure | value | target |\n|---|---|---|")
-    for key in ("lag_p50_ms", "lag_p99_ms", "lag_max_ms", "synthetic_lag_p50_ms",
-                "synthetic_lag_p99_ms", "synthetic_lag_max_ms", "window_shown_s", "open_2000_ms"):
+    for key in (
+        "lag_p50_ms",
+        "lag_p99_ms",
+        "lag_max_ms",
+        "synthetic_lag_p50_ms",
+        "synthetic_lag_p99_ms",
+        "synthetic_lag_max_ms",
+        "window_shown_s",
+        "open_2000_ms",
+    ):
         target = TARGETS.get(key)
         verdict = "" if target is None else ("ok" if results[key] < target else "MISS")
         print(f"| {key} | {results[key]} | {'< ' + str(target) if target else ''} {verdict} |")
-    print(f"\nstreamed {results['stream_tokens']} tokens at {results['stream_tokens_per_s']} "
-          f"tokens/s; load average {results['load_before']:.2f} → {results['load_after']:.2f}")
+    print(
+        f"\nstreamed {results['stream_tokens']} tokens at {results['stream_tokens_per_s']} "
+        f"tokens/s; load average {results['load_before']:.2f} → {results['load_after']:.2f}"
+    )
     if not args.quick:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")

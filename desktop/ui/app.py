@@ -27,12 +27,17 @@ log = logging.getLogger("openweight.ui")
 APP_NAME = "Openweight"
 
 
-def build_window(app: QApplication, store: Store, paths: DataPaths,
-                 make_client: Callable[[], EngineClient] = EngineClient,
-                 choose_model_file: FileChooser | None = None) -> MainWindow:
+def build_window(
+    app: QApplication,
+    store: Store,
+    paths: DataPaths,
+    make_client: Callable[[], EngineClient] = EngineClient,
+    choose_model_file: FileChooser | None = None,
+) -> MainWindow:
     """Everything the window needs, made here and handed in; nothing is global."""
-    theme = ThemeManager(app, store.settings.get(THEME_KEY, "system"),
-                         store.settings.get(FONT_SIZE_KEY))
+    theme = ThemeManager(
+        app, store.settings.get(THEME_KEY, "system"), store.settings.get(FONT_SIZE_KEY)
+    )
     bridge = EngineBridge(Path(store.path), make_client)
     window = MainWindow(store, paths, bridge, theme, choose_model_file)
     attach_model_library(window, store, paths)
@@ -57,8 +62,11 @@ def attach_model_library(window: MainWindow, store: Store, paths: DataPaths) -> 
         if isinstance(window.models_page, ModelsPage):
             return
         downloads.restore()  # downloads cut short by a quit or crash show as paused
-        window.set_models_page(ModelsPage(
-            store, paths, downloads, lambda: HubClient(offline_check_for(paths.database))))
+        window.set_models_page(
+            ModelsPage(
+                store, paths, downloads, lambda: HubClient(offline_check_for(paths.database))
+            )
+        )
 
     def close() -> None:
         shutdown = getattr(window.models_page, "shutdown", None)
@@ -93,7 +101,8 @@ def run_app(data_dir: str | None = None) -> int:
     setup_logging(paths.log_file)
     route_qt_messages()
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
@@ -119,6 +128,7 @@ def run_app(data_dir: str | None = None) -> int:
 
 def _quit_on_signals(app: QApplication) -> None:
     """Ctrl+C in the terminal (or a polite kill) closes the window the normal way."""
+
     def close(*_: object) -> None:
         QTimer.singleShot(0, app.closeAllWindows)
 

@@ -59,8 +59,14 @@ class ChatController(QObject):
     prompt_measured = Signal(int, object)  # conversation id, the "started" event
     answer_finished = Signal(int, int)  # conversation id, message id
 
-    def __init__(self, store: Store, bridge: EngineBridge, transcript: TranscriptView,
-                 status: StatusArea, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        bridge: EngineBridge,
+        transcript: TranscriptView,
+        status: StatusArea,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.history = store.history
@@ -126,10 +132,14 @@ class ChatController(QObject):
         """The transcript now shows a conversation: draw the live answer if it is this one's."""
         active = self.active
         self.transcript.set_busy(self.busy)
-        if active is not None and active.message_id is not None and \
-                self.transcript.conversation_id == active.conversation_id:
-            self.transcript.update_stream(active.message_id, active.answer, active.reasoning,
-                                          active.thought_s)
+        if (
+            active is not None
+            and active.message_id is not None
+            and self.transcript.conversation_id == active.conversation_id
+        ):
+            self.transcript.update_stream(
+                active.message_id, active.answer, active.reasoning, active.thought_s
+            )
 
     def _on_event(self, request_id: int, conversation_id: int, event: dict[str, Any]) -> None:
         active = self.active
@@ -159,8 +169,9 @@ class ChatController(QObject):
 
     def _loading_event(self, event: dict[str, Any]) -> None:
         if event["event"] == "progress":
-            name = self.active.model_name if self.active else None
-            self.status.show_loading(name or "the model", float(event.get("value", 0)))
+            self.status.show_loading(
+                event.get("model") or "the model", float(event.get("value", 0))
+            )
         else:
             self.status.show_loading(None)
             warnings = (event.get("info") or {}).get("warnings") or []
@@ -185,8 +196,9 @@ class ChatController(QObject):
             return
         if self.transcript.conversation_id == active.conversation_id:
             started = time.perf_counter()
-            self.transcript.update_stream(active.message_id, active.answer, active.reasoning,
-                                          active.thought_s)
+            self.transcript.update_stream(
+                active.message_id, active.answer, active.reasoning, active.thought_s
+            )
             cost_ms = (time.perf_counter() - started) * 1000
             # Redraw less often when a redraw is costly, so typing and scrolling stay smooth.
             self._render_interval = int(min(max(MIN_RENDER_MS, cost_ms * 3), MAX_RENDER_MS))
@@ -220,7 +232,8 @@ class ChatController(QObject):
             else:
                 self.transcript.replace_message(message)
         self.transcript.set_busy(False)
-        self.status.show_activity(_finished_note(outcome, message))
+        if self.transcript.conversation_id == conversation_id:
+            self.status.show_activity(_finished_note(outcome, message))
         self.conversation_touched.emit(conversation_id)
         self.stream_changed.emit()
         if message is not None:
@@ -230,8 +243,9 @@ class ChatController(QObject):
         if self.transcript.conversation_id != conversation_id:
             return
         branch = self.history.branch(conversation_id)
-        self.transcript.show_messages(conversation_id, branch, None,
-                                      self.transcript.memory_start_id)
+        self.transcript.show_messages(
+            conversation_id, branch, None, self.transcript.memory_start_id
+        )
 
 
 def _finished_note(outcome: dict[str, Any], message: Any) -> str:

@@ -40,13 +40,16 @@ class EmptyChat(QWidget):
 
     def set_model(self, name: str | None) -> None:
         self.subtitle.setText(
-            f"{name} runs on this computer; nothing you write leaves it." if name else
-            "Choose a model above to begin.")
+            f"{name} runs on this computer; nothing you write leaves it."
+            if name
+            else "Choose a model above to begin."
+        )
 
 
 class ChatPage(QWidget):
-    def __init__(self, renderer: BlockRenderer, versions_of: VersionsLookup,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, renderer: BlockRenderer, versions_of: VersionsLookup, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -28,8 +28,9 @@ EFFORTS = ("low", "medium", "high")
 POLICY_LABELS = {DROP_OLDEST: "Leave out the oldest messages", STOP: "Stop and tell me"}
 
 
-def spin(minimum: float, maximum: float, step: float, decimals: int | None = None,
-         suffix: str = "") -> QSpinBox | QDoubleSpinBox:
+def spin(
+    minimum: float, maximum: float, step: float, decimals: int | None = None, suffix: str = ""
+) -> QSpinBox | QDoubleSpinBox:
     box: QSpinBox | QDoubleSpinBox
     box = QSpinBox() if decimals is None else QDoubleSpinBox()
     if isinstance(box, QDoubleSpinBox):
@@ -74,21 +75,24 @@ class ChatSettingsPanel(QScrollArea):
         form.addRow("System prompt", self.system_prompt)
         self.temperature = spin(0.0, 2.0, 0.05, decimals=2)
         self.temperature.setAccessibleName("Temperature")
-        self.temperature.setToolTip("Higher is more varied, lower is more focused; 0 always "
-                                    "gives the same answer.")
+        self.temperature.setToolTip(
+            "Higher is more varied, lower is more focused; 0 always gives the same answer."
+        )
         form.addRow("Temperature", self.temperature)
         self.top_p = spin(0.05, 1.0, 0.05, decimals=2)
         self.top_p.setAccessibleName("Top-p")
-        self.top_p.setToolTip("Only the likeliest words that together make up this share are "
-                              "considered.")
+        self.top_p.setToolTip(
+            "Only the likeliest words that together make up this share are considered."
+        )
         form.addRow("Top-p", self.top_p)
         self.max_tokens = spin(16, 131072, 256, suffix=" tokens")
         self.max_tokens.setAccessibleName("Longest answer")
         form.addRow("Longest answer", self.max_tokens)
         self.context_length = spin(512, 1048576, 1024, suffix=" tokens")
         self.context_length.setAccessibleName("Context length")
-        self.context_length.setToolTip("How much of the conversation the model can keep in "
-                                       "mind. More needs more memory.")
+        self.context_length.setToolTip(
+            "How much of the conversation the model can keep in mind. More needs more memory."
+        )
         form.addRow("Context length", self.context_length)
         self.policy = QComboBox(page)
         self.policy.setAccessibleName("When the chat no longer fits")

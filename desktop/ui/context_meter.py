@@ -33,12 +33,14 @@ class MeterInputs:
 
 def prompt_candidates(branch: list[Message]) -> list[Message]:
     """The messages a prompt is built from (answers that failed empty are left out)."""
-    return [m for m in branch
-            if not (m.role == "assistant" and m.status == "failed" and not m.content)]
+    return [
+        m for m in branch if not (m.role == "assistant" and m.status == "failed" and not m.content)
+    ]
 
 
-def memory_start_id(branch: list[Message], dropped: int | None = None,
-                    parent_id: int | None = None) -> int | None:
+def memory_start_id(
+    branch: list[Message], dropped: int | None = None, parent_id: int | None = None
+) -> int | None:
     """The first message the model still sees, when older ones were left out of its prompt.
 
     Without dropped/parent_id, the last answer's stored figure is used.
@@ -65,12 +67,16 @@ def estimate_tokens(inputs: MeterInputs) -> int:
 
 def window_size(inputs: MeterInputs) -> int:
     wanted = inputs.settings.context_length or 8192
-    trained = inputs.model.context_length if inputs.model and inputs.model.context_length else wanted
+    trained = (
+        inputs.model.context_length if inputs.model and inputs.model.context_length else wanted
+    )
     return min(wanted, trained)
 
 
 class ContextMeter(QObject):
-    def __init__(self, bridge: EngineBridge, status: StatusArea, parent: QObject | None = None) -> None:
+    def __init__(
+        self, bridge: EngineBridge, status: StatusArea, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.status = status
@@ -100,17 +106,27 @@ class ContextMeter(QObject):
         if self.inputs is None:
             return
         settings = self.inputs.settings
-        self.status.set_context(ContextUse(
-            tokens, n_ctx, context_reserve(n_ctx, settings.max_tokens), True,
-            settings.context_policy or DROP_OLDEST, dropped))
+        self.status.set_context(
+            ContextUse(
+                tokens,
+                n_ctx,
+                context_reserve(n_ctx, settings.max_tokens),
+                True,
+                settings.context_policy or DROP_OLDEST,
+                dropped,
+            )
+        )
 
     def _count_now(self) -> None:
         inputs = self.inputs
         if inputs is None or inputs.model is None:
             return
         draft: dict[str, Any] = {
-            "text": inputs.draft, "model": inputs.model.name, "allow_load": self.allow_load,
-            "settings": inputs.settings.to_json(), "system_prompt": inputs.system_prompt,
+            "text": inputs.draft,
+            "model": inputs.model.name,
+            "allow_load": self.allow_load,
+            "settings": inputs.settings.to_json(),
+            "system_prompt": inputs.system_prompt,
         }
         self.latest_request = self.bridge.count(inputs.conversation_id, draft)
 
@@ -123,9 +139,16 @@ class ContextMeter(QObject):
         n_ctx = int(result["n_ctx"])
         if self.inputs.model is not None:
             self.known_n_ctx[self.inputs.model.path] = n_ctx
-        self.status.set_context(ContextUse(
-            int(result["tokens"]), n_ctx, context_reserve(n_ctx, settings.max_tokens), True,
-            settings.context_policy or DROP_OLDEST, self._dropped()))
+        self.status.set_context(
+            ContextUse(
+                int(result["tokens"]),
+                n_ctx,
+                context_reserve(n_ctx, settings.max_tokens),
+                True,
+                settings.context_policy or DROP_OLDEST,
+                self._dropped(),
+            )
+        )
 
     def _show_estimate(self) -> None:
         inputs = self.inputs
@@ -133,9 +156,16 @@ class ContextMeter(QObject):
         n_ctx = window_size(inputs)
         if inputs.model is not None:
             n_ctx = self.known_n_ctx.get(inputs.model.path, n_ctx)
-        self.status.set_context(ContextUse(
-            estimate_tokens(inputs), n_ctx, context_reserve(n_ctx, inputs.settings.max_tokens),
-            False, inputs.settings.context_policy or DROP_OLDEST, self._dropped()))
+        self.status.set_context(
+            ContextUse(
+                estimate_tokens(inputs),
+                n_ctx,
+                context_reserve(n_ctx, inputs.settings.max_tokens),
+                False,
+                inputs.settings.context_policy or DROP_OLDEST,
+                self._dropped(),
+            )
+        )
 
     def _dropped(self) -> int:
         if self.inputs is None:

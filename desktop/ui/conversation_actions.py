@@ -24,7 +24,9 @@ def safe_file_name(title: str) -> str:
 
 
 class ConversationActions(QObject):
-    def __init__(self, window: MainWindow, store: Store, sidebar: Sidebar, undo_bar: UndoBar) -> None:
+    def __init__(
+        self, window: MainWindow, store: Store, sidebar: Sidebar, undo_bar: UndoBar
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.history = store.history
@@ -90,10 +92,12 @@ class ConversationActions(QObject):
         if not path:
             return
         try:
-            Path(path).write_text(export_conversation(self.history, conversation_id, fmt),
-                                  encoding="utf-8")
+            Path(path).write_text(
+                export_conversation(self.history, conversation_id, fmt), encoding="utf-8"
+            )
         except OSError as exc:
-            QMessageBox.warning(self.window, "The chat could not be saved",
-                                f"{path}: {exc.strerror or exc}")
+            QMessageBox.warning(
+                self.window, "The chat could not be saved", f"{path}: {exc.strerror or exc}"
+            )
             return
         self.window.chat.status.show_activity(f"Exported to {path}")

@@ -25,8 +25,12 @@ class EngineBridge(QObject):
     _count = Signal(int, int, object)
     _shutdown = Signal()
 
-    def __init__(self, database: Path, make_client: Callable[[], EngineClient] = EngineClient,
-                 parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        database: Path,
+        make_client: Callable[[], EngineClient] = EngineClient,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self._ids = itertools.count(1)
         self.thread = QThread()

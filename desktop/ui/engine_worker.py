@@ -17,6 +17,7 @@ from desktop.chat.session import ChatError, ChatSession, prompt_messages, templa
 from desktop.engine.client import EngineClient, EngineCrashed, EngineLoadError
 from desktop.engine.llama_engine import LoadOptions
 from desktop.store import Store
+from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings
 
 log = logging.getLogger("openweight.ui.worker")
@@ -60,7 +61,9 @@ class EngineWorker(QObject):
         self._lock = threading.Lock()
         self._stopped: set[int] = set()
         self._running: int | None = None
-        self._failed_paths: set[str] = set()  # models that failed to load: never loaded just to count
+        self._failed_paths: set[str] = (
+            set()
+        )  # models that failed to load: never loaded just to count
 
     # -- called from the window's thread ------------------------------------------------
 
@@ -97,7 +100,9 @@ class EngineWorker(QObject):
             QThread.currentThread().quit()
 
     @Slot(int, int, int, str)
-    def run_turn(self, request_id: int, conversation_id: int, parent_id: int, model_name: str) -> None:
+    def run_turn(
+        self, request_id: int, conversation_id: int, parent_id: int, model_name: str
+    ) -> None:
         assert self.session is not None and self.store is not None
         outcome: dict[str, Any] = {"message_id": None, "status": "stopped", "error": None}
         if self._is_stopped(request_id):
@@ -107,9 +112,16 @@ class EngineWorker(QObject):
             self._running = request_id
         clock = ThinkingClock()
         stop_sent_for: list[int | None] = [None]
+        load_failed = [False]
+        model_label = [model_name]
 
         def on_event(event: dict[str, Any]) -> None:
             clock.observe(event)
+            kind = event.get("event")
+            if kind == "progress":
+                event["model"] = model_label[0]
+            elif kind == "error" and event.get("kind") in ("crash", "load"):
+                load_failed[0] = True
             if event.get("event") in ("started", "delta") and self._is_stopped(request_id):
                 engine_request = self.client.current_request_id if self.client else None
                 if stop_sent_for[0] != engine_request:  # a stop sent while loading is forgotten
@@ -120,14 +132,18 @@ class EngineWorker(QObject):
         history = self.store.history
         try:
             model = self.session.resolve_model(conversation_id, model_name or None)
+            model_label[0] = model.name
             parent = history.message(parent_id)
             result = self.session.answer(conversation_id, parent, model, on_event)
-            outcome = {"message_id": result.message.id, "status": result.message.status,
-                       "error": result.error}
-            if result.message.status == "complete":
+            outcome = {
+                "message_id": result.message.id,
+                "status": result.message.status,
+                "error": result.error,
+            }
+            if load_failed[0]:
+                self._failed_paths.add(model.path)  # not loaded again just to count tokens
+            else:
                 self._failed_paths.discard(model.path)
-            elif result.error:
-                self._failed_paths.add(model.path)
             if clock.elapsed() is not None and result.message.reasoning:
                 stats = {**result.message.stats, "thought_s": round(clock.elapsed() or 0, 1)}
                 history.update_message(result.message.id, stats=stats)
@@ -136,8 +152,10 @@ class EngineWorker(QObject):
         except Exception as exc:  # noqa: BLE001 - the window must keep working; details go to the log
             log.exception("the answer failed")
             outcome = self._failed_answer(
-                conversation_id, parent_id,
-                f"Something went wrong while answering: {exc}. Details are in the log file.")
+                conversation_id,
+                parent_id,
+                f"Something went wrong while answering: {exc}. Details are in the log file.",
+            )
         finally:
             with self._lock:
                 self._running = None
@@ -151,7 +169,7 @@ class EngineWorker(QObject):
             return
         try:
             result = self._count(request_id, conversation_id, draft)
-        except (EngineLoadError, EngineCrashed, ChatError) as exc:
+        except (EngineLoadError, EngineCrashed, ChatError, NotFoundError) as exc:
             result = {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a failed count only costs the exact figure
             log.exception("counting tokens failed")
@@ -160,7 +178,9 @@ class EngineWorker(QObject):
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _count(self, request_id: int, conversation_id: int, draft: dict[str, Any]) -> dict[str, Any]:
+    def _count(
+        self, request_id: int, conversation_id: int, draft: dict[str, Any]
+    ) -> dict[str, Any]:
         assert self.store is not None and self.client is not None and self.session is not None
         history = self.store.history
         if conversation_id:
@@ -182,8 +202,14 @@ class EngineWorker(QObject):
             if not draft.get("allow_load") or model.path in self._failed_paths:
                 return {"not_loaded": True}
             try:
-                info = self.client.load(options, lambda v: self.event.emit(
-                    request_id, conversation_id, {"event": "progress", "value": v}))
+                info = self.client.load(
+                    options,
+                    lambda v: self.event.emit(
+                        request_id,
+                        conversation_id,
+                        {"event": "progress", "value": v, "model": model.name},
+                    ),
+                )
             except (EngineLoadError, EngineCrashed):
                 self._failed_paths.add(model.path)
                 raise
@@ -193,8 +219,12 @@ class EngineWorker(QObject):
         if draft.get("text", "").strip():
             messages.append({"role": "user", "content": draft["text"]})
         counted = self.client.count_tokens(messages, template_variables(settings, style))
-        return {"tokens": int(counted["tokens"]), "n_ctx": int(counted["n_ctx"]),
-                "max_tokens": settings.max_tokens, "policy": settings.context_policy}
+        return {
+            "tokens": int(counted["tokens"]),
+            "n_ctx": int(counted["n_ctx"]),
+            "max_tokens": settings.max_tokens,
+            "policy": settings.context_policy,
+        }
 
     def _is_stopped(self, request_id: int) -> bool:
         with self._lock:
@@ -205,8 +235,9 @@ class EngineWorker(QObject):
         assert self.store is not None
         history = self.store.history
         try:
-            reply = history.add_message(conversation_id, "assistant", "", parent_id=parent_id,
-                                        status="failed")
+            reply = history.add_message(
+                conversation_id, "assistant", "", parent_id=parent_id, status="failed"
+            )
             history.update_message(reply.id, error=error)
         except Exception:  # noqa: BLE001 - the chat was deleted meanwhile: nothing to show
             log.exception("could not record the failed answer")

@@ -46,8 +46,14 @@ FileChooser = Callable[[], str | None]
 class MainWindow(QMainWindow):
     models_page_requested = Signal()  # the model library hooks in here
 
-    def __init__(self, store: Store, paths: DataPaths, bridge: EngineBridge, theme: ThemeManager,
-                 choose_model_file: FileChooser | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        paths: DataPaths,
+        bridge: EngineBridge,
+        theme: ThemeManager,
+        choose_model_file: FileChooser | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.history = store.history
@@ -108,9 +114,11 @@ class MainWindow(QMainWindow):
         c.show_other_chat.connect(self._show_answering_chat)
         c.field.textChanged.connect(lambda: self._refresh_meter(typing=True))
         t.regenerate_requested.connect(
-            lambda mid: self.controller.regenerate(mid, self.picker.current_model))
+            lambda mid: self.controller.regenerate(mid, self.picker.current_model)
+        )
         t.edit_submitted.connect(
-            lambda mid, text: self.controller.edit(mid, text, self.picker.current_model))
+            lambda mid, text: self.controller.edit(mid, text, self.picker.current_model)
+        )
         t.version_requested.connect(self.show_version)
         self.controller.stream_changed.connect(self._stream_changed)
         self.controller.conversation_touched.connect(lambda _id: self.refresh_sidebar())
@@ -126,10 +134,13 @@ class MainWindow(QMainWindow):
         self.panel.changed.connect(self._chat_settings_changed)
         self.chat.settings_button.toggled.connect(self._toggle_panel)
         self.chat.sidebar_button.clicked.connect(
-            lambda: self.sidebar.setVisible(not self.sidebar.isVisible()))
+            lambda: self.sidebar.setVisible(not self.sidebar.isVisible())
+        )
 
     def _shortcuts(self) -> None:
-        def bind(keys: str | QKeySequence, slot: Callable[[], object]) -> QShortcut:
+        def bind(
+            keys: str | QKeySequence | QKeySequence.StandardKey, slot: Callable[[], object]
+        ) -> QShortcut:
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(slot)
@@ -139,6 +150,7 @@ class MainWindow(QMainWindow):
         bind("Ctrl+F", self.sidebar.focus_search)
         bind("Ctrl+,", self.open_settings)
         bind("Ctrl+Shift+C", self.copy_last_answer)
+        bind(QKeySequence.StandardKey.Quit, self.close)
         # Esc belongs to editors and dialogs except while an answer streams.
         self.stop_shortcut = bind(QKeySequence(Qt.Key.Key_Escape), self.controller.stop)
         self.stop_shortcut.setEnabled(False)
@@ -158,8 +170,9 @@ class MainWindow(QMainWindow):
     def show_models_page(self) -> None:
         """The model library's page (catalog, search, downloads) is shown here."""
         if isinstance(self.models_page, ModelsPage):
-            self.models_page.set_models(self.store.models.chat_models(),
-                                        self.store.models.default_name)
+            self.models_page.set_models(
+                self.store.models.chat_models(), self.store.models.default_name
+            )
         self.pages.setCurrentWidget(self.models_page)
         self.models_page_requested.emit()
 
@@ -200,8 +213,9 @@ class MainWindow(QMainWindow):
 
     def refresh_sidebar(self) -> None:
         self.sidebar.set_conversations(self.history.conversations(), self.conversation_id)
-        self.sidebar.set_answering(self.controller.active.conversation_id
-                                   if self.controller.active else None)
+        self.sidebar.set_answering(
+            self.controller.active.conversation_id if self.controller.active else None
+        )
 
     def add_model_file(self) -> None:
         path = self.choose_model_file()
@@ -222,8 +236,12 @@ class MainWindow(QMainWindow):
         self.chat.status.show_activity(f"Added {model.name}")
 
     def _ask_for_model_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Add a model file", str(self.paths.models_dir),
-                                              "GGUF models (*.gguf);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "Add a model file",
+            str(self.paths.models_dir),
+            "GGUF models (*.gguf);;All files (*)",
+        )
         return path or None
 
     def open_settings(self) -> None:
@@ -262,7 +280,9 @@ class MainWindow(QMainWindow):
                 self.history.select_branch(focus_message_id)  # show the version that matched
         self.conversation_id = conv.id
         branch = self.history.branch(conv.id)
-        self.transcript.show_messages(conv.id, branch, focus_message_id, memory_start_id(branch))
+        self.transcript.show_messages(
+            conv.id, branch, focus_message_id, memory_start_id(branch), flash=True
+        )
         self.controller.attach_transcript()
         self.chat.show_empty(not branch)
         self.sidebar.set_current(conv.id)
@@ -274,8 +294,9 @@ class MainWindow(QMainWindow):
             return
         self.history.select_branch(message_id)
         branch = self.history.branch(self.conversation_id)
-        self.transcript.show_messages(self.conversation_id, branch, message_id,
-                                      memory_start_id(branch))
+        self.transcript.show_messages(
+            self.conversation_id, branch, message_id, memory_start_id(branch)
+        )
         self._refresh_meter()
 
     def send(self, text: str) -> None:
@@ -283,7 +304,8 @@ class MainWindow(QMainWindow):
         if self.conversation_id is None:
             conv = self.history.create_conversation(
                 model=self.picker.current_model,
-                system_prompt=self.pending_system_prompt if self.pending_system_prompt is not None
+                system_prompt=self.pending_system_prompt
+                if self.pending_system_prompt is not None
                 else default_system_prompt(self.store.settings),
                 settings=self.pending_settings,
             )
@@ -355,8 +377,9 @@ class MainWindow(QMainWindow):
     def _chat_settings(self) -> tuple[ChatSettings, str]:
         if self.conversation_id is None:
             prompt = self.pending_system_prompt
-            return self.pending_settings, (prompt if prompt is not None
-                                           else default_system_prompt(self.store.settings))
+            return self.pending_settings, (
+                prompt if prompt is not None else default_system_prompt(self.store.settings)
+            )
         conv = self.history.conversation(self.conversation_id)
         return conv.settings, conv.system_prompt
 
@@ -370,8 +393,9 @@ class MainWindow(QMainWindow):
         if self.conversation_id is None:
             self.pending_settings, self.pending_system_prompt = settings, system_prompt
         else:
-            self.history.update_conversation(self.conversation_id, settings=settings,
-                                             system_prompt=system_prompt)
+            self.history.update_conversation(
+                self.conversation_id, settings=settings, system_prompt=system_prompt
+            )
         self._refresh_meter()
 
     def _toggle_panel(self, shown: bool) -> None:
@@ -401,10 +425,12 @@ class MainWindow(QMainWindow):
         if conversation_id != self.conversation_id or self.controller.active is None:
             return
         dropped = int(event.get("dropped_messages") or 0)
-        self.transcript.set_memory_start(memory_start_id(
-            self.transcript.messages, dropped, self.controller.active.parent_id))
-        self.meter.show_measured(int(event.get("prompt_tokens") or 0),
-                                 int(event.get("n_ctx") or 0), dropped)
+        self.transcript.set_memory_start(
+            memory_start_id(self.transcript.messages, dropped, self.controller.active.parent_id)
+        )
+        self.meter.show_measured(
+            int(event.get("prompt_tokens") or 0), int(event.get("n_ctx") or 0), dropped
+        )
 
     def _answer_finished(self, conversation_id: int, message_id: int) -> None:
         self.update_title()
@@ -414,9 +440,11 @@ class MainWindow(QMainWindow):
         message = self.history.message(message_id)
         stats = message.stats
         if stats.get("n_ctx") and stats.get("prompt_tokens") is not None:
-            self.meter.show_measured(int(stats["prompt_tokens"]) + int(stats.get(
-                "generated_tokens") or 0), int(stats["n_ctx"]),
-                int(stats.get("dropped_messages") or 0))
+            self.meter.show_measured(
+                int(stats["prompt_tokens"]) + int(stats.get("generated_tokens") or 0),
+                int(stats["n_ctx"]),
+                int(stats.get("dropped_messages") or 0),
+            )
 
     def _refresh_meter(self, typing: bool = False) -> None:
         settings, prompt = self._chat_settings()

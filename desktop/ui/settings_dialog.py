@@ -37,8 +37,9 @@ THEME_LABELS = {"system": "Same as the system", "light": "Light", "dark": "Dark"
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, store: Store, paths: DataPaths, theme: ThemeManager,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, paths: DataPaths, theme: ThemeManager, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.theme = theme
@@ -104,7 +105,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(places)
 
         buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -130,15 +132,18 @@ class SettingsDialog(QDialog):
         if name:
             self.store.models.set_default(name)
         previous = chat_defaults(settings)
-        save_chat_defaults(settings, ChatSettings(
-            temperature=round(self.temperature.value(), 2),
-            top_p=round(self.top_p.value(), 2),
-            max_tokens=self.max_tokens.value(),
-            context_length=self.context_length.value(),
-            reasoning_effort=previous.reasoning_effort,
-            thinking=previous.thinking,
-            context_policy=previous.context_policy,
-        ))
+        save_chat_defaults(
+            settings,
+            ChatSettings(
+                temperature=round(self.temperature.value(), 2),
+                top_p=round(self.top_p.value(), 2),
+                max_tokens=self.max_tokens.value(),
+                context_length=self.context_length.value(),
+                reasoning_effort=previous.reasoning_effort,
+                thinking=previous.thinking,
+                context_policy=previous.context_policy,
+            ),
+        )
         settings.set(SYSTEM_PROMPT_KEY, self.system_prompt.toPlainText())
         settings.set(THEME_KEY, self.theme_choice.currentData())
         settings.set(FONT_SIZE_KEY, self.font_size.value())

@@ -7,13 +7,15 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QFont
+from PySide6.QtGui import QAction, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -46,12 +48,38 @@ def day_group(timestamp: float, now: float | None = None) -> str:
 
 
 class _ConversationDelegate(QStyledItemDelegate):
-    """Adds “answering…” to a chat whose answer is still streaming (the title stays editable)."""
+    """Marks a chat whose answer is still streaming with “answering…” after its title."""
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
-        super().initStyleOption(option, index)
-        if index.data(ANSWERING_ROLE):
-            option.text = f"{option.text}   · answering…"
+    TAG = "answering…"
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        if not index.data(ANSWERING_ROLE):
+            super().paint(painter, option, index)
+            return
+        item = QStyleOptionViewItem(option)
+        self.initStyleOption(item, index)
+        title, item.text = item.text, ""
+        widget = item.widget
+        style = widget.style() if widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, item, painter, widget)
+        text_rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, item, widget)
+        metrics = item.fontMetrics
+        tag_width = metrics.horizontalAdvance(self.TAG) + 10
+        painter.save()
+        painter.setPen(item.palette.color(QPalette.ColorRole.Text))
+        title_rect = text_rect.adjusted(4, 0, -tag_width, 0)
+        painter.drawText(
+            title_rect,
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            metrics.elidedText(title, Qt.TextElideMode.ElideRight, title_rect.width()),
+        )
+        painter.setPen(item.palette.color(QPalette.ColorRole.Link))
+        painter.drawText(
+            text_rect.adjusted(0, 0, -4, 0),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+            self.TAG,
+        )
+        painter.restore()
 
 
 class Sidebar(QWidget):

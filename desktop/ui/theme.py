@@ -208,7 +208,7 @@ def style_sheet(c: Colors, font_size: int) -> str:
     #codeHeader {{ background: {c.code_header}; border-top-left-radius: 8px;
         border-top-right-radius: 8px; }}
     #codeHeader QLabel {{ color: {c.muted}; font-size: {small}pt; }}
-    #thinkingBody {{ color: {c.muted}; border-left: 2px solid {c.border}; padding-left: 10px; }}
+    #thinkingBody {{ color: {c.muted}; border-left: 2px solid {c.quote_bar}; padding-left: 10px; }}
     #errorBox {{ background: {c.error_background}; border: 1px solid {c.error_border};
         border-radius: 8px; }}
     #errorBox QLabel {{ color: {c.error_text}; }}

@@ -77,8 +77,11 @@ def no_leaks() -> Iterator[None]:
 def _new_threads(before: set[threading.Thread]) -> list[threading.Thread]:
     # A QThread that ran Python code leaves a "dummy" entry that never goes away; QThreads
     # are checked on their own below.
-    return [t for t in threading.enumerate() if t not in before and t.is_alive()
-            and not isinstance(t, threading._DummyThread)]  # noqa: SLF001
+    return [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and not isinstance(t, threading._DummyThread)
+    ]  # noqa: SLF001
 
 
 def _is_running(thread: QThread) -> bool:
@@ -131,8 +134,12 @@ WindowFactory = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def make_window(qapp: QApplication, qtbot, paths: DataPaths, gui_store: Store  # noqa: ANN001
-                ) -> Iterator[WindowFactory]:
+def make_window(
+    qapp: QApplication,
+    qtbot,
+    paths: DataPaths,
+    gui_store: Store,  # noqa: ANN001
+) -> Iterator[WindowFactory]:
     """Builds shown windows; at the end each is closed and must leave nothing running."""
     windows: list[MainWindow] = []
     RecordingClient.pids = []
@@ -167,4 +174,5 @@ def wait_for_streaming_text(qtbot, window: MainWindow, timeout: int = ANSWER_TIM
     def has_text() -> bool:
         active = window.controller.active
         return active is not None and len(active.answer) > 0
+
     qtbot.waitUntil(has_text, timeout=timeout)

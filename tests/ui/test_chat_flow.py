@@ -29,7 +29,8 @@ def test_send_streams_the_answer_and_saves_it(qtbot, window: MainWindow, with_mo
     assert "llama_cpp" not in sys.modules  # the model lives in the engine host process
     deltas: list[dict] = []
     window.bridge.event.connect(
-        lambda _rid, _cid, event: deltas.append(event) if event.get("event") == "delta" else None)
+        lambda _rid, _cid, event: deltas.append(event) if event.get("event") == "delta" else None
+    )
 
     qtbot.keyClicks(window.composer.field, "first line")
     qtbot.keyClick(window.composer.field, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
@@ -75,7 +76,9 @@ def test_stop_keeps_the_partial_answer(qtbot, window: MainWindow, with_model: St
     assert "Stopped" in widget.stats_label.text()
 
 
-def test_escape_stops_and_window_keeps_working(qtbot, window: MainWindow, with_model: Store) -> None:
+def test_escape_stops_and_window_keeps_working(
+    qtbot, window: MainWindow, with_model: Store
+) -> None:
     window.pending_settings = ChatSettings(max_tokens=600)
     type_and_send(qtbot, window, STORY)
     wait_for_streaming_text(qtbot, window)
@@ -84,8 +87,9 @@ def test_escape_stops_and_window_keeps_working(qtbot, window: MainWindow, with_m
     assert with_model.history.branch(window.conversation_id)[-1].status == "stopped"
 
 
-def test_regenerate_makes_versions_to_move_between(qtbot, window: MainWindow,
-                                                   with_model: Store) -> None:
+def test_regenerate_makes_versions_to_move_between(
+    qtbot, window: MainWindow, with_model: Store
+) -> None:
     type_and_send(qtbot, window, QUESTION)
     wait_for_answer(qtbot, window)
     first = last_answer_widget(window)
@@ -105,7 +109,9 @@ def test_regenerate_makes_versions_to_move_between(qtbot, window: MainWindow,
     assert len(with_model.history.siblings(first_id)) == 2
 
 
-def test_editing_a_question_makes_a_new_branch(qtbot, window: MainWindow, with_model: Store) -> None:
+def test_editing_a_question_makes_a_new_branch(
+    qtbot, window: MainWindow, with_model: Store
+) -> None:
     type_and_send(qtbot, window, "Hello there")
     wait_for_answer(qtbot, window)
     question = window.transcript.widget_for(window.transcript.messages[0].id)
@@ -123,3 +129,14 @@ def test_editing_a_question_makes_a_new_branch(qtbot, window: MainWindow, with_m
     qtbot.mouseClick(edited.versions.previous, Qt.MouseButton.LeftButton)
     assert window.transcript.messages[0].content == "Hello there"
     assert len(window.transcript.messages) == 2  # the old question with its own answer
+
+
+def test_context_meter_counts_real_tokens_as_you_type(qtbot, window: MainWindow) -> None:
+    status = window.chat.status
+    assert status.use is not None and not status.use.exact  # an estimate before the model loads
+    qtbot.keyClicks(window.composer.field, "Hello")
+    qtbot.waitUntil(lambda: status.use is not None and status.use.exact, timeout=60_000)
+    short = status.use.tokens
+    assert "of 8,192 tokens" in status.meter_label.text()
+    qtbot.keyClicks(window.composer.field, " there, how are you doing on this fine morning?")
+    qtbot.waitUntil(lambda: status.use.exact and status.use.tokens > short + 5, timeout=10_000)

@@ -64,8 +64,12 @@ def test_streaming_redoes_only_the_tail_and_ends_the_same() -> None:
 
 
 def test_model_output_cannot_load_files_or_run_html() -> None:
-    html = "".join(b.html for b in blocks_of(
-        '<img src="file:///etc/passwd"> ![secret](file:///etc/hosts) <script>x</script>'))
+    html = "".join(
+        b.html
+        for b in blocks_of(
+            '<img src="file:///etc/passwd"> ![secret](file:///etc/hosts) <script>x</script>'
+        )
+    )
     assert "<img" not in html and "<script>" not in html
     assert "&lt;img" in html
 
@@ -88,11 +92,28 @@ def test_code_block_copy_button(qtbot) -> None:  # noqa: ANN001
     assert block.copy_button.text() == "Copied"
 
 
-def message(role: str, content: str = "", reasoning: str = "", status: str = "complete",
-            stats: dict | None = None, mid: int = 1, parent: int | None = None) -> Message:
-    return Message(id=mid, conversation_id=1, parent_id=parent, role=role, content=content,
-                   reasoning=reasoning, status=status, model="m", created_at=0, updated_at=0,
-                   stats=stats or {})
+def message(
+    role: str,
+    content: str = "",
+    reasoning: str = "",
+    status: str = "complete",
+    stats: dict | None = None,
+    mid: int = 1,
+    parent: int | None = None,
+) -> Message:
+    return Message(
+        id=mid,
+        conversation_id=1,
+        parent_id=parent,
+        role=role,
+        content=content,
+        reasoning=reasoning,
+        status=status,
+        model="m",
+        created_at=0,
+        updated_at=0,
+        stats=stats or {},
+    )
 
 
 def test_thinking_is_open_while_thinking_and_folds_when_the_answer_starts(qtbot) -> None:  # noqa: ANN001
@@ -108,8 +129,9 @@ def test_thinking_is_open_while_thinking_and_folds_when_the_answer_starts(qtbot)
     assert widget.body.text == "The answer"  # thinking never mixed into the answer
     qtbot.mouseClick(thinking.toggle, Qt.MouseButton.LeftButton)
     assert thinking.is_open  # the reader opened it: it stays open
-    widget.set_message(message("assistant", "The answer", "Let me think about it.",
-                               stats={"thought_s": 4.2}))
+    widget.set_message(
+        message("assistant", "The answer", "Let me think about it.", stats={"thought_s": 4.2})
+    )
     assert thinking.is_open and thinking.body.text() == "Let me think about it."
     assert thought_for(None) == "Thoughts" and thought_for(0.3) == "Thought for a moment"
 
@@ -127,11 +149,14 @@ def test_failed_answers_show_their_error_and_retry(qtbot) -> None:  # noqa: ANN0
 
 
 def test_memory_marker_goes_before_the_first_message_the_model_still_sees() -> None:
-    branch = [message("user", "q1", mid=1), message("assistant", "a1", mid=2, parent=1),
-              message("user", "q2", mid=3, parent=2), message("assistant", "", status="failed",
-                                                               mid=4, parent=3),
-              message("user", "q3", mid=5, parent=4),
-              message("assistant", "a3", mid=6, parent=5, stats={"dropped_messages": 2})]
+    branch = [
+        message("user", "q1", mid=1),
+        message("assistant", "a1", mid=2, parent=1),
+        message("user", "q2", mid=3, parent=2),
+        message("assistant", "", status="failed", mid=4, parent=3),
+        message("user", "q3", mid=5, parent=4),
+        message("assistant", "a3", mid=6, parent=5, stats={"dropped_messages": 2}),
+    ]
     assert memory_start_id(branch) == 3
     assert memory_start_id(branch[:5], dropped=3, parent_id=5) == 5  # the failed one is skipped
     assert memory_start_id(branch[:2]) is None
@@ -141,4 +166,6 @@ def test_context_use_warns_in_words() -> None:
     assert ContextUse(100, 8192, 1024, True, "drop_oldest").warning() == ""
     assert "no longer fit" in ContextUse(8000, 8192, 1024, True, "drop_oldest").warning()
     assert "full" in ContextUse(8000, 8192, 1024, True, "stop").warning()
-    assert ContextUse(100, 8192, 1024, False, "drop_oldest").describe() == "about 100 of 8,192 tokens"
+    assert (
+        ContextUse(100, 8192, 1024, False, "drop_oldest").describe() == "about 100 of 8,192 tokens"
+    )

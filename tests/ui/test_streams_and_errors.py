@@ -54,8 +54,9 @@ def test_switching_chats_while_answering(qtbot, window: MainWindow, with_model: 
     assert last_answer_widget(window).body.text == answer.content
 
 
-def test_closing_while_answering_saves_the_partial_answer(qtbot, make_window: WindowFactory,
-                                                          with_model: Store) -> None:
+def test_closing_while_answering_saves_the_partial_answer(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     window = make_window()
     window.pending_settings = ChatSettings(max_tokens=600)
     type_and_send(qtbot, window, STORY)
@@ -72,9 +73,9 @@ def test_closing_while_answering_saves_the_partial_answer(qtbot, make_window: Wi
     assert saved.role == "assistant" and saved.status == "stopped" and saved.content
 
 
-def test_a_model_that_crashes_the_engine_shows_an_error(qtbot, window: MainWindow,
-                                                        with_model: Store,
-                                                        crashing_model_path: Path) -> None:
+def test_a_model_that_crashes_the_engine_shows_an_error(
+    qtbot, window: MainWindow, with_model: Store, crashing_model_path: Path
+) -> None:
     crashing = with_model.models.add(model_from_file(crashing_model_path, "Damaged model"))
     window.refresh_models()
     window.picker.select(crashing.name)
@@ -99,8 +100,9 @@ def test_a_model_that_crashes_the_engine_shows_an_error(qtbot, window: MainWindo
     assert len(RecordingClient.pids) >= 2  # a fresh engine after the crash
 
 
-def test_a_corrupt_model_file_shows_an_error(qtbot, window: MainWindow, with_model: Store,
-                                             test_model_path: Path, tmp_path: Path) -> None:
+def test_a_corrupt_model_file_shows_an_error(
+    qtbot, window: MainWindow, with_model: Store, test_model_path: Path, tmp_path: Path
+) -> None:
     broken = tmp_path / "broken.gguf"
     shutil.copyfile(test_model_path, broken)
     record = model_from_file(broken, "Broken model")
@@ -125,18 +127,23 @@ def test_a_corrupt_model_file_shows_an_error(qtbot, window: MainWindow, with_mod
     assert "Paris" in last_answer_widget(window).body.text
 
 
-def test_older_messages_that_no_longer_fit_are_marked(qtbot, window: MainWindow,
-                                                      with_model: Store) -> None:
+def test_older_messages_that_no_longer_fit_are_marked(
+    qtbot, window: MainWindow, with_model: Store
+) -> None:
     conv = with_model.history.create_conversation(
-        title="Long chat", system_prompt="You are a helpful assistant.",
-        settings=ChatSettings(context_length=512, max_tokens=32))
+        title="Long chat",
+        system_prompt="You are a helpful assistant.",
+        settings=ChatSettings(context_length=512, max_tokens=32),
+    )
     parent = None
     filler = "The quick brown fox jumps over the lazy dog. " * 12
     for turn in range(6):
-        question = with_model.history.add_message(conv.id, "user", f"Note {turn}: {filler}",
-                                                  parent_id=parent)
-        parent = with_model.history.add_message(conv.id, "assistant", f"Noted {turn}.",
-                                                parent_id=question.id).id
+        question = with_model.history.add_message(
+            conv.id, "user", f"Note {turn}: {filler}", parent_id=parent
+        )
+        parent = with_model.history.add_message(
+            conv.id, "assistant", f"Noted {turn}.", parent_id=question.id
+        ).id
     window.refresh_sidebar()
     window.open_conversation(conv.id)
     type_and_send(qtbot, window, QUESTION)

@@ -23,12 +23,14 @@ def sidebar_rows(window) -> list[tuple[str, str]]:  # noqa: ANN001
     return [(item.data(KIND_ROLE), item.text()) for item in items]
 
 
-def test_first_run_welcome_then_add_a_model_file(qtbot, make_window: WindowFactory,
-                                                 gui_store: Store, test_model_path: Path) -> None:
+def test_first_run_welcome_then_add_a_model_file(
+    qtbot, make_window: WindowFactory, gui_store: Store, test_model_path: Path
+) -> None:
     window = make_window(choose_model_file=lambda: str(test_model_path))
     assert window.pages.currentWidget() is window.welcome
     assert "stay here" in " ".join(
-        label.text() for label in window.welcome.findChildren(type(window.chat.title)))
+        label.text() for label in window.welcome.findChildren(type(window.chat.title))
+    )
     assert "llama_cpp" not in sys.modules
 
     qtbot.mouseClick(window.welcome.add_button, Qt.MouseButton.LeftButton)
@@ -45,9 +47,9 @@ def test_first_run_welcome_then_add_a_model_file(qtbot, make_window: WindowFacto
     assert window.pages.currentWidget() is window.chat
 
 
-def test_a_file_that_is_not_a_model_is_refused_politely(qtbot, make_window: WindowFactory,
-                                                        gui_store: Store, tmp_path: Path,
-                                                        monkeypatch) -> None:  # noqa: ANN001
+def test_a_file_that_is_not_a_model_is_refused_politely(
+    qtbot, make_window: WindowFactory, gui_store: Store, tmp_path: Path, monkeypatch
+) -> None:  # noqa: ANN001
     junk = tmp_path / "notes.gguf"
     junk.write_text("not a model")
     window = make_window(choose_model_file=lambda: str(junk))
@@ -59,16 +61,22 @@ def test_a_file_that_is_not_a_model_is_refused_politely(qtbot, make_window: Wind
     assert window.pages.currentWidget() is window.welcome
 
 
-def test_chat_list_groups_pins_renames_and_deletes_with_undo(qtbot, make_window: WindowFactory,
-                                                             with_model: Store) -> None:
+def test_chat_list_groups_pins_renames_and_deletes_with_undo(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     history = with_model.history
     old = history.create_conversation(title="Trip to Lisbon")
-    history.conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                         (time.time() - 30 * 86400, old.id))
+    history.conn.execute(
+        "UPDATE conversations SET updated_at = ? WHERE id = ?", (time.time() - 30 * 86400, old.id)
+    )
     today = history.create_conversation(title="Soup recipe")
     window = make_window()
-    assert sidebar_rows(window) == [("header", "Today"), ("conversation", "Soup recipe"),
-                                    ("header", "Older"), ("conversation", "Trip to Lisbon")]
+    assert sidebar_rows(window) == [
+        ("header", "Today"),
+        ("conversation", "Soup recipe"),
+        ("header", "Older"),
+        ("conversation", "Trip to Lisbon"),
+    ]
 
     window.actions_.pin(old.id, True)
     assert sidebar_rows(window)[:2] == [("header", "Pinned"), ("conversation", "Trip to Lisbon")]
@@ -95,8 +103,9 @@ def test_day_groups_follow_the_calendar() -> None:
     assert day_group(now - 40 * 86400, now) == "Older"
 
 
-def test_search_finds_text_in_messages_and_jumps_there(qtbot, make_window: WindowFactory,
-                                                       with_model: Store) -> None:
+def test_search_finds_text_in_messages_and_jumps_there(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     history = with_model.history
     conv = history.create_conversation(title="Long one")
     parent = None
@@ -108,21 +117,39 @@ def test_search_finds_text_in_messages_and_jumps_there(qtbot, make_window: Windo
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.sidebar.filter.hasFocus()
     qtbot.keyClicks(window.sidebar.filter, "swordfi")
-    qtbot.waitUntil(lambda: ("hit", "Long one\n" + "The password is swordfish")
-                    in [(k, t.replace("…", "").strip()) for k, t in sidebar_rows(window)],
-                    timeout=3000)
-    hit = next(window.sidebar.list.item(i) for i in range(window.sidebar.list.count())
-               if window.sidebar.list.item(i).data(KIND_ROLE) == "hit")
-    qtbot.mouseClick(window.sidebar.list.viewport(), Qt.MouseButton.LeftButton,
-                     pos=window.sidebar.list.visualItemRect(hit).center())
+    qtbot.waitUntil(
+        lambda: (
+            ("hit", "Long one\n" + "The password is swordfish")
+            in [(k, t.replace("…", "").strip()) for k, t in sidebar_rows(window)]
+        ),
+        timeout=3000,
+    )
+    hit = next(
+        window.sidebar.list.item(i)
+        for i in range(window.sidebar.list.count())
+        if window.sidebar.list.item(i).data(KIND_ROLE) == "hit"
+    )
+    qtbot.mouseClick(
+        window.sidebar.list.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=window.sidebar.list.visualItemRect(hit).center(),
+    )
     assert window.conversation_id == conv.id
     target = window.transcript.messages[7]
     assert target.content == "The password is swordfish"
-    assert window.transcript.widget_for(target.id) is not None  # built, though far from the end
+    widget = window.transcript.widget_for(target.id)
+    assert widget is not None  # built, though far from the end
+
+    def on_screen() -> bool:
+        top = widget.mapTo(window.transcript.viewport(), widget.rect().topLeft()).y()
+        return 0 <= top < window.transcript.viewport().height()
+
+    qtbot.waitUntil(on_screen, timeout=3000)
 
 
-def test_a_long_chat_builds_only_what_is_on_screen(qtbot, make_window: WindowFactory,
-                                                   with_model: Store) -> None:
+def test_a_long_chat_builds_only_what_is_on_screen(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     history = with_model.history
     conv = history.create_conversation(title="Very long")
     parent = None
@@ -142,8 +169,9 @@ def test_a_long_chat_builds_only_what_is_on_screen(qtbot, make_window: WindowFac
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=3000)  # the view stays where it was
 
 
-def test_settings_dialog_saves_defaults_and_theme(qtbot, make_window: WindowFactory,
-                                                  with_model: Store) -> None:
+def test_settings_dialog_saves_defaults_and_theme(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     window = make_window()
     dialog = SettingsDialog(window.store, window.paths, window.theme, window)
     qtbot.addWidget(dialog)
@@ -164,8 +192,9 @@ def test_settings_dialog_saves_defaults_and_theme(qtbot, make_window: WindowFact
     assert window.theme.colors is LIGHT
 
 
-def test_chat_settings_are_saved_with_the_conversation(qtbot, make_window: WindowFactory,
-                                                       with_model: Store) -> None:
+def test_chat_settings_are_saved_with_the_conversation(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     conv = with_model.history.create_conversation(title="Tuned", system_prompt="Be terse.")
     window = make_window()
     window.open_conversation(conv.id)
@@ -179,8 +208,9 @@ def test_chat_settings_are_saved_with_the_conversation(qtbot, make_window: Windo
     assert not window.panel.effort.isVisibleTo(window.panel)  # no reasoning controls for SmolLM2
 
 
-def test_window_remembers_size_splitter_and_last_chat(qtbot, make_window: WindowFactory,
-                                                      with_model: Store) -> None:
+def test_window_remembers_size_splitter_and_last_chat(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
     conv = with_model.history.create_conversation(title="Remember me")
     window = make_window()
     window.open_conversation(conv.id)
@@ -191,8 +221,9 @@ def test_window_remembers_size_splitter_and_last_chat(qtbot, make_window: Window
     assert again.size().width() == 792 and again.size().height() == 520
 
 
-def test_shortcuts_new_chat_and_settings(qtbot, make_window: WindowFactory, with_model: Store,
-                                         monkeypatch) -> None:  # noqa: ANN001
+def test_shortcuts_new_chat_and_settings(
+    qtbot, make_window: WindowFactory, with_model: Store, monkeypatch
+) -> None:  # noqa: ANN001
     conv = with_model.history.create_conversation(title="Some chat")
     window = make_window()
     window.open_conversation(conv.id)
@@ -202,8 +233,14 @@ def test_shortcuts_new_chat_and_settings(qtbot, make_window: WindowFactory, with
     monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: opened.append(True) or 0)
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert opened
-    for widget in (window.composer.field, window.composer.button, window.picker,
-                   window.sidebar.filter, window.sidebar.list, window.panel.temperature):
+    for widget in (
+        window.composer.field,
+        window.composer.button,
+        window.picker,
+        window.sidebar.filter,
+        window.sidebar.list,
+        window.panel.temperature,
+    ):
         assert widget.accessibleName()
     for child in window.findChildren(type(window.composer.button)):
         assert child.accessibleName() or child.text(), child

@@ -23,8 +23,9 @@ from desktop.ui.transcript.labels import SELECTABLE
 
 
 class CodeBlock(QFrame):
-    def __init__(self, code: str, language: str, code_style: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, code: str, language: str, code_style: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("codeBlock")
         self.code = ""
@@ -72,7 +73,7 @@ class CodeBlock(QFrame):
             return
         self.code = code
         spans = highlight_code(code, self.language, self.code_style)
-        self.body.setText(f"<pre style=\"margin: 0;\">{spans}</pre>")
+        self.body.setText(f'<pre style="margin: 0;">{spans}</pre>')
         self.body.adjustSize()
         self._fit_height()
 

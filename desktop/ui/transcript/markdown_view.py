@@ -48,10 +48,10 @@ class MarkdownView(StackColumn):
             else:
                 self.append(widget)
                 self.shown.append(block)
-        for widget in self.items[len(blocks):]:
+        for widget in self.items[len(blocks) :]:
             self.remove(widget)
             widget.deleteLater()
-        del self.shown[len(blocks):]
+        del self.shown[len(blocks) :]
 
     def rerender(self, renderer: BlockRenderer) -> None:
         """Draw again with new colours (the theme changed)."""
@@ -73,8 +73,11 @@ class MarkdownView(StackColumn):
 
     def _update_widget(self, widget: QWidget, block: Block) -> bool:
         """Change a block widget in place; False when it must be replaced instead."""
-        if isinstance(widget, CodeBlock) and block.kind == "code" and \
-                widget.language == block.language:
+        if (
+            isinstance(widget, CodeBlock)
+            and block.kind == "code"
+            and widget.language == block.language
+        ):
             widget.set_code(block.code)
         elif isinstance(widget, TextLabel) and block.kind == "prose":
             widget.setText(block.html)

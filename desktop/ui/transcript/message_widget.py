@@ -223,7 +223,15 @@ class MessageWidget(QWidget):
         widest = int(self.width() * USER_BUBBLE_SHARE)
         self.bubble.setMaximumWidth(widest)
         metrics = self.text_label.fontMetrics()
-        natural = max((metrics.horizontalAdvance(line) for line in
-                       self.message.content.splitlines() or [""]), default=0) + 4
+        natural = (
+            max(
+                (
+                    metrics.horizontalAdvance(line)
+                    for line in self.message.content.splitlines() or [""]
+                ),
+                default=0,
+            )
+            + 4
+        )
         margins = self.bubble.layout().contentsMargins()
         self.text_label.setMinimumWidth(min(natural, widest - margins.left() - margins.right()))

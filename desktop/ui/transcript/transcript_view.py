@@ -75,7 +75,9 @@ class TranscriptView(QScrollArea):
         messages: list[Message],
         focus_id: int | None = None,
         memory_start_id: int | None = None,
+        flash: bool = False,
     ) -> None:
+        """Show a branch, scrolled to the end or to focus_id (flash: highlight it briefly)."""
         self.clear()
         self.conversation_id = conversation_id
         self.messages = list(messages)
@@ -89,7 +91,7 @@ class TranscriptView(QScrollArea):
             self.first = self.end = max(0, index - 3)
             self._build(self.first, min(len(self.messages), index + FIRST_WINDOW))
             self._stick_to_bottom = False
-            QTimer.singleShot(0, self, lambda: self.reveal(focus_id))
+            QTimer.singleShot(0, self, lambda: self.reveal(focus_id, flash))
 
     def clear(self) -> None:
         for widget in self.widgets.values():
@@ -160,11 +162,14 @@ class TranscriptView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
 
-    def reveal(self, message_id: int | None) -> None:
+    def reveal(self, message_id: int | None, flash: bool = True) -> None:
         widget = self.widgets.get(message_id or -1)
         if widget is None:
             return
+        self.widget().layout().activate()  # the scroll range must include the new widgets
         self.ensureWidgetVisible(widget, 0, 60)
+        if not flash:
+            return
         widget.setAutoFillBackground(True)
         palette = widget.palette()
         palette.setColor(QPalette.ColorRole.Window, QColor(self.renderer.colors.selection))
