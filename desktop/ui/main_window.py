@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.chat.defaults import chat_defaults, default_system_prompt
 from desktop.commands.common import UserError
 from desktop.commands.models import import_model
+from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.history import NotFoundError
@@ -239,7 +240,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(
             self,
             "Add a model file",
-            str(self.paths.models_dir),
+            str(models_folder(self.paths, self.store.settings)),
             "GGUF models (*.gguf);;All files (*)",
         )
         return path or None

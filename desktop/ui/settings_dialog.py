@@ -27,6 +27,7 @@ from desktop.chat.defaults import (
     default_system_prompt,
     save_chat_defaults,
 )
+from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ChatSettings
@@ -99,7 +100,12 @@ class SettingsDialog(QDialog):
 
         places = QGroupBox("Where things are kept", self)
         places_form = QFormLayout(places)
-        places_form.addRow("Models", self._folder_row(paths.models_dir, places))
+        models_row = self._folder_row(models_folder(paths, store.settings), places)
+        models_row.setToolTip(
+            "To move your models elsewhere, use the folder box on the "
+            "Models page: it moves the files safely."
+        )
+        places_form.addRow("Models", models_row)
         places_form.addRow("Chats and settings", self._folder_row(paths.data_dir, places))
         places_form.addRow("Logs", self._folder_row(paths.logs_dir, places))
         layout.addWidget(places)

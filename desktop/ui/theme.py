@@ -213,6 +213,9 @@ def style_sheet(c: Colors, font_size: int) -> str:
         border-radius: 8px; }}
     #errorBox QLabel {{ color: {c.error_text}; }}
     #noticeBar {{ background: {c.raised}; border-radius: 8px; }}
+    QToolButton#jumpButton {{ background: {c.window}; color: {c.text};
+        border: 1px solid {c.border}; border-radius: 13px; padding: 4px 12px; }}
+    QToolButton#jumpButton:hover {{ background: {c.raised}; }}
     #memoryMarker QLabel {{ color: {c.warning}; font-size: {small}pt; }}
     #memoryMarker QFrame {{ color: {c.warning}; }}
     QLabel#muted, QLabel#sectionHeader {{ color: {c.muted}; }}

@@ -167,6 +167,10 @@ def test_a_long_chat_builds_only_what_is_on_screen(
     bar.setValue(0)  # the reader scrolls to the top: older messages are built as needed
     qtbot.waitUntil(lambda: len(window.transcript.widgets) > built, timeout=3000)
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=3000)  # the view stays where it was
+    jump = window.transcript.jump_button
+    assert jump.isVisible()
+    qtbot.mouseClick(jump, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() and not jump.isVisible(), timeout=3000)
 
 
 def test_settings_dialog_saves_defaults_and_theme(

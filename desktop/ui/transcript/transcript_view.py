@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSizePolicy, QWidget
+from PySide6.QtGui import QColor, QPalette, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QSizePolicy, QToolButton, QWidget
 
 from desktop.store.records import Message
 from desktop.ui.markdown_blocks import BlockRenderer
@@ -66,6 +66,12 @@ class TranscriptView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._range_changed)
         bar.valueChanged.connect(self._scrolled)
+        self.jump_button = QToolButton(self.viewport())
+        self.jump_button.setObjectName("jumpButton")
+        self.jump_button.setText("↓  Latest")
+        self.jump_button.setAccessibleName("Scroll to the latest message")
+        self.jump_button.clicked.connect(self.scroll_to_bottom)
+        self.jump_button.hide()
 
     # -- whole conversations -------------------------------------------------------------
 
@@ -201,6 +207,7 @@ class TranscriptView(QScrollArea):
         bar = self.verticalScrollBar()
         self._stick_to_bottom = value >= bar.maximum() - STICK_TO_BOTTOM_PX
         self._build_near_edges()
+        self._place_jump_button()
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
         bar = self.verticalScrollBar()
@@ -211,6 +218,24 @@ class TranscriptView(QScrollArea):
         elif self._stick_to_bottom:
             bar.setValue(maximum)
         self._build_near_edges()
+        self._place_jump_button()
+
+    def _place_jump_button(self) -> None:
+        """Offered when the reader has scrolled up, away from the newest messages."""
+        away = not self._stick_to_bottom or self.end < len(self.messages)
+        self.jump_button.setVisible(away and bool(self.messages))
+        if away:
+            self.jump_button.adjustSize()
+            viewport = self.viewport().rect()
+            self.jump_button.move(
+                viewport.center().x() - self.jump_button.width() // 2,
+                viewport.bottom() - self.jump_button.height() - 12,
+            )
+            self.jump_button.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._place_jump_button()
 
     def _build_near_edges(self) -> None:
         bar = self.verticalScrollBar()
