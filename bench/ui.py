@@ -106,7 +106,7 @@ def settle(app: QApplication, seconds: float = 0.2) -> None:
 def streaming_lag(app: QApplication, window: MainWindow, max_tokens: int) -> dict:
     """Lag while the real test model streams an answer at full speed."""
     window.new_chat()
-    window.pending_settings = ChatSettings(temperature=0.8, max_tokens=max_tokens)
+    window.open_chat.pending_settings = ChatSettings(temperature=0.8, max_tokens=max_tokens)
     probe = LagProbe()
     probe.start()
     window.composer.set_text(PROMPT)

@@ -117,6 +117,23 @@ class ContextMeter(QObject):
             )
         )
 
+    def show_started(self, event: dict[str, Any]) -> None:
+        """An answer started: its prompt's exact size."""
+        self.show_measured(
+            int(event.get("prompt_tokens") or 0),
+            int(event.get("n_ctx") or 0),
+            int(event.get("dropped_messages") or 0),
+        )
+
+    def show_finished(self, stats: dict[str, Any]) -> None:
+        """An answer ended: the prompt and the answer, which the next question builds on."""
+        if stats.get("n_ctx") and stats.get("prompt_tokens") is not None:
+            self.show_measured(
+                int(stats["prompt_tokens"]) + int(stats.get("generated_tokens") or 0),
+                int(stats["n_ctx"]),
+                int(stats.get("dropped_messages") or 0),
+            )
+
     def _count_now(self) -> None:
         inputs = self.inputs
         if inputs is None or inputs.model is None:

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QSplitter,
-    QStackedWidget,
     QWidget,
 )
 
-from desktop.chat.defaults import chat_defaults, default_system_prompt
-from desktop.commands.common import UserError
-from desktop.commands.models import import_model
+from desktop.chat.defaults import chat_defaults
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
@@ -31,8 +26,11 @@ from desktop.ui.context_meter import ContextMeter, MeterInputs, memory_start_id
 from desktop.ui.conversation_actions import ConversationActions
 from desktop.ui.engine_bridge import EngineBridge
 from desktop.ui.markdown_blocks import BlockRenderer
-from desktop.ui.models_page import ModelsPage
+from desktop.ui.model_files import FileChooser, add_model_file, file_dialog_chooser
+from desktop.ui.open_chat import OpenChat
+from desktop.ui.pages import WindowPages
 from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.shortcuts import install_shortcuts
 from desktop.ui.sidebar import Sidebar
 from desktop.ui.theme import Colors, ThemeManager
 from desktop.ui.welcome_page import WelcomePage
@@ -41,7 +39,6 @@ from desktop.ui.window_state import LAST_CHAT_KEY, PANEL_KEY, restore_window, sa
 log = logging.getLogger("openweight.ui.window")
 
 APP_TITLE = "Openweight"
-FileChooser = Callable[[], str | None]
 
 
 class MainWindow(QMainWindow):
@@ -61,11 +58,10 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.bridge = bridge
         self.theme = theme
-        self.choose_model_file = choose_model_file or self._ask_for_model_file
-        self.conversation_id: int | None = None  # None: a new chat, saved on its first message
-        self.pending_model: str | None = None
-        self.pending_settings = ChatSettings()
-        self.pending_system_prompt: str | None = None
+        self.choose_model_file = choose_model_file or file_dialog_chooser(
+            self, lambda: models_folder(paths, store.settings)
+        )
+        self.open_chat = OpenChat(store)
         self._closed = False
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 780)
@@ -78,10 +74,7 @@ class MainWindow(QMainWindow):
         self.picker = self.chat.model_picker
         self.panel = ChatSettingsPanel()
         self.welcome = WelcomePage()
-        self.models_page = ModelsPage()
-        self.pages = QStackedWidget()
-        for page in (self.welcome, self.chat, self.models_page):
-            self.pages.addWidget(page)
+        self.pages = WindowPages(self.welcome, self.chat)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
@@ -96,12 +89,22 @@ class MainWindow(QMainWindow):
         self.meter = ContextMeter(bridge, self.chat.status, self)
         self.actions_ = ConversationActions(self, store, self.sidebar, self.chat.undo_bar)
         self._connect()
-        self._shortcuts()
+        self.stop_shortcut = install_shortcuts(self)
         theme.changed.connect(self._theme_changed)
         self.panel.setVisible(bool(store.settings.get(PANEL_KEY, False)))
         self.chat.settings_button.setChecked(self.panel.isVisible())
         if not restore_window(store.settings, self, self.splitter):
             self.splitter.setSizes([270, 900, 300])
+
+    @property
+    def conversation_id(self) -> int | None:
+        """The open conversation; None for a new chat not saved yet."""
+        return self.open_chat.conversation_id
+
+    @property
+    def models_page(self) -> QWidget:
+        """The model library's page (or its stand-in)."""
+        return self.pages.models_page
 
     # -- wiring --------------------------------------------------------------------------
 
@@ -130,31 +133,13 @@ class MainWindow(QMainWindow):
         self.picker.browse_requested.connect(self.show_models_page)
         self.welcome.add_file_requested.connect(self.add_model_file)
         self.welcome.browse_requested.connect(self.show_models_page)
-        self.models_page.add_file_requested.connect(self.add_model_file)
-        self.models_page.back_requested.connect(self.show_chat_page)
+        self.pages.models_page.add_file_requested.connect(self.add_model_file)  # type: ignore[attr-defined]
+        self.pages.models_page.back_requested.connect(self.show_chat_page)  # type: ignore[attr-defined]
         self.panel.changed.connect(self._chat_settings_changed)
         self.chat.settings_button.toggled.connect(self._toggle_panel)
         self.chat.sidebar_button.clicked.connect(
             lambda: self.sidebar.setVisible(not self.sidebar.isVisible())
         )
-
-    def _shortcuts(self) -> None:
-        def bind(
-            keys: str | QKeySequence | QKeySequence.StandardKey, slot: Callable[[], object]
-        ) -> QShortcut:
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(slot)
-            return shortcut
-
-        bind("Ctrl+N", self.new_chat)
-        bind("Ctrl+F", self.sidebar.focus_search)
-        bind("Ctrl+,", self.open_settings)
-        bind("Ctrl+Shift+C", self.copy_last_answer)
-        bind(QKeySequence.StandardKey.Quit, self.close)
-        # Esc belongs to editors and dialogs except while an answer streams.
-        self.stop_shortcut = bind(QKeySequence(Qt.Key.Key_Escape), self.controller.stop)
-        self.stop_shortcut.setEnabled(False)
 
     # -- start-up and pages --------------------------------------------------------------
 
@@ -163,36 +148,26 @@ class MainWindow(QMainWindow):
         self.refresh_models()
         self.refresh_sidebar()
         last = self.store.settings.get(LAST_CHAT_KEY)
-        if isinstance(last, int) and self._exists(last):
-            self.open_conversation(last)
+        if isinstance(last, int):
+            self.open_conversation(last)  # a new chat instead if it is gone
         else:
             self.new_chat()
 
     def show_models_page(self) -> None:
         """The model library's page (catalog, search, downloads) is shown here."""
-        if isinstance(self.models_page, ModelsPage):
-            self.models_page.set_models(
-                self.store.models.chat_models(), self.store.models.default_name
-            )
-        self.pages.setCurrentWidget(self.models_page)
+        self.pages.show_models(self.store.models.chat_models(), self.store.models.default_name)
         self.models_page_requested.emit()
 
     def set_models_page(self, page: QWidget) -> None:
         """Put the model library's page in place of the stand-in. A page with back_requested,
         models_changed or use_model_requested signals is wired to the window."""
-        showing = self.pages.currentWidget() is self.models_page
-        self.pages.removeWidget(self.models_page)
-        self.models_page.deleteLater()
-        self.models_page = page
-        self.pages.addWidget(page)
+        self.pages.replace_models_page(page)
         if hasattr(page, "back_requested"):
             page.back_requested.connect(self.show_chat_page)
         if hasattr(page, "models_changed"):
             page.models_changed.connect(self.refresh_models)
         if hasattr(page, "use_model_requested"):
             page.use_model_requested.connect(self._use_model_for_new_chats)
-        if showing:
-            self.pages.setCurrentWidget(page)
 
     def _use_model_for_new_chats(self, name: str) -> None:
         self.refresh_models()
@@ -202,14 +177,14 @@ class MainWindow(QMainWindow):
         self.show_chat_page()
 
     def show_chat_page(self) -> None:
-        self.pages.setCurrentWidget(self.chat if self.store.models.chat_models() else self.welcome)
+        self.pages.show_chat(bool(self.store.models.chat_models()))
 
     def refresh_models(self) -> None:
         models = self.store.models.chat_models()
-        self.picker.set_models(models, self._chat_model_name())
+        self.picker.set_models(models, self.open_chat.model_name())
         self.composer.set_has_model(bool(models))
-        if self.pages.currentWidget() is not self.models_page:
-            self.pages.setCurrentWidget(self.chat if models else self.welcome)
+        if not self.pages.showing_models():
+            self.pages.show_chat(bool(models))
         self.chat.empty.set_model(self.picker.current_model)
 
     def refresh_sidebar(self) -> None:
@@ -219,31 +194,14 @@ class MainWindow(QMainWindow):
         )
 
     def add_model_file(self) -> None:
-        path = self.choose_model_file()
-        if not path:
-            return
-        try:
-            model = import_model(self.store, path)
-        except UserError as exc:
-            self._warn("This file cannot be used", str(exc))
-            return
-        except OSError as exc:
-            self._warn("This file cannot be read", f"{path}: {exc.strerror or exc}")
+        model = add_model_file(self.store, self.choose_model_file, self._warn)
+        if model is None:
             return
         if self.conversation_id is None:
-            self.pending_model = model.name
+            self.open_chat.choose_model(model.name)
         self.refresh_models()
         self.show_chat_page()
         self.chat.status.show_activity(f"Added {model.name}")
-
-    def _ask_for_model_file(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(
-            self,
-            "Add a model file",
-            str(models_folder(self.paths, self.store.settings)),
-            "GGUF models (*.gguf);;All files (*)",
-        )
-        return path or None
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.store, self.paths, self.theme, self)
@@ -255,14 +213,11 @@ class MainWindow(QMainWindow):
 
     def new_chat(self) -> None:
         self.panel.flush()
-        self.conversation_id = None
-        self.pending_model = None
-        self.pending_settings = ChatSettings()
-        self.pending_system_prompt = None
+        self.open_chat.start_new()
         self.transcript.show_messages(None, [])
         self.chat.show_empty(True)
         self.sidebar.set_current(None)
-        self.picker.select(self._chat_model_name())
+        self.picker.select(self.open_chat.model_name())
         self.chat.empty.set_model(self.picker.current_model)
         self._after_switch()
         self.composer.setFocus()
@@ -279,7 +234,7 @@ class MainWindow(QMainWindow):
             branch_ids = {m.id for m in self.history.branch(conv.id)}
             if focus_message_id not in branch_ids:
                 self.history.select_branch(focus_message_id)  # show the version that matched
-        self.conversation_id = conv.id
+        self.open_chat.open(conv.id)
         branch = self.history.branch(conv.id)
         self.transcript.show_messages(
             conv.id, branch, focus_message_id, memory_start_id(branch), flash=True
@@ -287,7 +242,7 @@ class MainWindow(QMainWindow):
         self.controller.attach_transcript()
         self.chat.show_empty(not branch)
         self.sidebar.set_current(conv.id)
-        self.picker.select(self._chat_model_name())
+        self.picker.select(self.open_chat.model_name())
         self._after_switch()
 
     def show_version(self, message_id: int) -> None:
@@ -302,18 +257,12 @@ class MainWindow(QMainWindow):
 
     def send(self, text: str) -> None:
         self.panel.flush()
-        if self.conversation_id is None:
-            conv = self.history.create_conversation(
-                model=self.picker.current_model,
-                system_prompt=self.pending_system_prompt
-                if self.pending_system_prompt is not None
-                else default_system_prompt(self.store.settings),
-                settings=self.pending_settings,
-            )
-            self.conversation_id = conv.id
-            self.transcript.show_messages(conv.id, [])
+        new = self.conversation_id is None
+        conversation_id = self.open_chat.save(self.picker.current_model)
+        if new:
+            self.transcript.show_messages(conversation_id, [])
         self.chat.show_empty(False)
-        self.controller.send(self.conversation_id, text, self.picker.current_model)
+        self.controller.send(conversation_id, text, self.picker.current_model)
         self.sidebar.set_current(self.conversation_id)
         self.update_title()
 
@@ -333,17 +282,8 @@ class MainWindow(QMainWindow):
         self._stream_changed()
         self._refresh_meter()
 
-    def _exists(self, conversation_id: int) -> bool:
-        try:
-            self.history.conversation(conversation_id)
-        except NotFoundError:
-            return False
-        return True
-
     def update_title(self) -> None:
-        title = None
-        if self.conversation_id is not None and self._exists(self.conversation_id):
-            title = self.history.conversation(self.conversation_id).title
+        title = self.open_chat.title()
         self.setWindowTitle(f"{title} — {APP_TITLE}" if title else APP_TITLE)
         self.chat.title.setText(title or "")
 
@@ -353,50 +293,23 @@ class MainWindow(QMainWindow):
     # -- model and chat settings ---------------------------------------------------------
 
     def current_model(self) -> ModelFile | None:
-        name = self.picker.current_model
-        return self.store.models.find(name) if name else self.store.models.default()
-
-    def _chat_model_name(self) -> str | None:
-        if self.conversation_id is not None:
-            conv = self.history.conversation(self.conversation_id)
-            if conv.model and self.store.models.find(conv.model):
-                return self.store.models.find(conv.model).name  # type: ignore[union-attr]
-        elif self.pending_model:
-            return self.pending_model
-        default = self.store.models.default()
-        return default.name if default else None
+        return self.open_chat.find_model(self.picker.current_model)
 
     def _model_chosen(self, name: str) -> None:
+        self.open_chat.choose_model(name)
         if self.conversation_id is None:
-            self.pending_model = name
             self.chat.empty.set_model(name)
-        else:
-            self.history.update_conversation(self.conversation_id, model=name)
         self._load_chat_settings()
         self._refresh_meter()
 
-    def _chat_settings(self) -> tuple[ChatSettings, str]:
-        if self.conversation_id is None:
-            prompt = self.pending_system_prompt
-            return self.pending_settings, (
-                prompt if prompt is not None else default_system_prompt(self.store.settings)
-            )
-        conv = self.history.conversation(self.conversation_id)
-        return conv.settings, conv.system_prompt
-
     def _load_chat_settings(self) -> None:
-        settings, prompt = self._chat_settings()
+        settings, prompt = self.open_chat.settings()
         self.panel.load(settings, chat_defaults(self.store.settings), prompt)
         model = self.current_model()
         self.panel.set_reasoning_style(model.reasoning_style if model else None)
 
     def _chat_settings_changed(self, settings: ChatSettings, system_prompt: str) -> None:
-        if self.conversation_id is None:
-            self.pending_settings, self.pending_system_prompt = settings, system_prompt
-        else:
-            self.history.update_conversation(
-                self.conversation_id, settings=settings, system_prompt=system_prompt
-            )
+        self.open_chat.save_settings(settings, system_prompt)
         self._refresh_meter()
 
     def _toggle_panel(self, shown: bool) -> None:
@@ -429,31 +342,21 @@ class MainWindow(QMainWindow):
         self.transcript.set_memory_start(
             memory_start_id(self.transcript.messages, dropped, self.controller.active.parent_id)
         )
-        self.meter.show_measured(
-            int(event.get("prompt_tokens") or 0), int(event.get("n_ctx") or 0), dropped
-        )
+        self.meter.show_started(event)
 
     def _answer_finished(self, conversation_id: int, message_id: int) -> None:
         self.update_title()
         if conversation_id != self.conversation_id:
             return
         self._refresh_meter()
-        message = self.history.message(message_id)
-        stats = message.stats
-        if stats.get("n_ctx") and stats.get("prompt_tokens") is not None:
-            self.meter.show_measured(
-                int(stats["prompt_tokens"]) + int(stats.get("generated_tokens") or 0),
-                int(stats["n_ctx"]),
-                int(stats.get("dropped_messages") or 0),
-            )
+        self.meter.show_finished(self.history.message(message_id).stats)
 
     def _refresh_meter(self, typing: bool = False) -> None:
-        settings, prompt = self._chat_settings()
         inputs = MeterInputs(
             conversation_id=self.conversation_id or 0,
             model=self.current_model(),
-            settings=settings.merged_over(chat_defaults(self.store.settings)),
-            system_prompt=prompt,
+            settings=self.open_chat.merged_settings(),
+            system_prompt=self.open_chat.settings()[1],
             branch=self.transcript.messages,
             draft=self.composer.text,
         )

@@ -62,7 +62,7 @@ def test_send_streams_the_answer_and_saves_it(qtbot, window: MainWindow, with_mo
 
 
 def test_stop_keeps_the_partial_answer(qtbot, window: MainWindow, with_model: Store) -> None:
-    window.pending_settings = ChatSettings(max_tokens=600)
+    window.open_chat.pending_settings = ChatSettings(max_tokens=600)
     type_and_send(qtbot, window, STORY)
     wait_for_streaming_text(qtbot, window)
     qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)  # the Stop button
@@ -79,7 +79,7 @@ def test_stop_keeps_the_partial_answer(qtbot, window: MainWindow, with_model: St
 def test_escape_stops_and_window_keeps_working(
     qtbot, window: MainWindow, with_model: Store
 ) -> None:
-    window.pending_settings = ChatSettings(max_tokens=600)
+    window.open_chat.pending_settings = ChatSettings(max_tokens=600)
     type_and_send(qtbot, window, STORY)
     wait_for_streaming_text(qtbot, window)
     qtbot.keyClick(window.composer.field, Qt.Key.Key_Escape)

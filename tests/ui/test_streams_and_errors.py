@@ -26,7 +26,7 @@ def test_switching_chats_while_answering(qtbot, window: MainWindow, with_model: 
     other = with_model.history.create_conversation(title="Shopping list")
     with_model.history.add_message(other.id, "user", "Eggs and milk")
     window.refresh_sidebar()
-    window.pending_settings = ChatSettings(max_tokens=300)
+    window.open_chat.pending_settings = ChatSettings(max_tokens=300)
     type_and_send(qtbot, window, STORY)
     streaming_id = window.conversation_id
     wait_for_streaming_text(qtbot, window)
@@ -58,7 +58,7 @@ def test_closing_while_answering_saves_the_partial_answer(
     qtbot, make_window: WindowFactory, with_model: Store
 ) -> None:
     window = make_window()
-    window.pending_settings = ChatSettings(max_tokens=600)
+    window.open_chat.pending_settings = ChatSettings(max_tokens=600)
     type_and_send(qtbot, window, STORY)
     wait_for_streaming_text(qtbot, window)
     pid = window.bridge.engine_pid

@@ -1,0 +1,39 @@
+"""The centre of the window: the welcome page, the chat, or the model library's page."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QStackedWidget, QWidget
+
+from desktop.store.records import ModelFile
+from desktop.ui.models_page import ModelsPage
+
+
+class WindowPages(QStackedWidget):
+    def __init__(self, welcome: QWidget, chat: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.welcome = welcome
+        self.chat = chat
+        self.models_page: QWidget = ModelsPage()  # a stand-in until the library's page comes
+        for page in (welcome, chat, self.models_page):
+            self.addWidget(page)
+
+    def show_chat(self, has_models: bool) -> None:
+        """The chat, or the welcome page while there is no model to chat with."""
+        self.setCurrentWidget(self.chat if has_models else self.welcome)
+
+    def showing_models(self) -> bool:
+        return self.currentWidget() is self.models_page
+
+    def show_models(self, installed: list[ModelFile], default: str | None) -> None:
+        if isinstance(self.models_page, ModelsPage):
+            self.models_page.set_models(installed, default)
+        self.setCurrentWidget(self.models_page)
+
+    def replace_models_page(self, page: QWidget) -> None:
+        showing = self.showing_models()
+        self.removeWidget(self.models_page)
+        self.models_page.deleteLater()
+        self.models_page = page
+        self.addWidget(page)
+        if showing:
+            self.setCurrentWidget(page)
