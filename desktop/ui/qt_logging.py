@@ -22,5 +22,6 @@ def _handle(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
     log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
 
 
-def route_qt_messages() -> None:
-    qInstallMessageHandler(_handle)
+def route_qt_messages() -> object:
+    """Send Qt's messages to logging; returns the handler that was there before."""
+    return qInstallMessageHandler(_handle)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -13,6 +16,7 @@ from desktop.ui.main_window import MainWindow
 from tests.ui.conftest import QUESTION, wait_for_answer, wait_for_streaming_text
 
 STORY = "Write a very long story about a dragon and a knight."
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def type_and_send(qtbot, window: MainWindow, text: str) -> None:  # noqa: ANN001
@@ -26,7 +30,6 @@ def last_answer_widget(window: MainWindow):  # noqa: ANN201
 
 
 def test_send_streams_the_answer_and_saves_it(qtbot, window: MainWindow, with_model: Store) -> None:
-    assert "llama_cpp" not in sys.modules  # the model lives in the engine host process
     deltas: list[dict] = []
     window.bridge.event.connect(
         lambda _rid, _cid, event: deltas.append(event) if event.get("event") == "delta" else None
@@ -140,3 +143,47 @@ def test_context_meter_counts_real_tokens_as_you_type(qtbot, window: MainWindow)
     assert "of 8,192 tokens" in status.meter_label.text()
     qtbot.keyClicks(window.composer.field, " there, how are you doing on this fine morning?")
     qtbot.waitUntil(lambda: status.use.exact and status.use.tokens > short + 5, timeout=10_000)
+
+
+WINDOW_PROCESS = """
+import sys, time
+from PySide6.QtWidgets import QApplication
+from desktop.chat.defaults import save_chat_defaults
+from desktop.commands.models import import_model
+from desktop.paths import resolve_paths
+from desktop.store import Store
+from desktop.store.records import ChatSettings
+from desktop.ui.app import build_window
+
+app = QApplication([])
+paths = resolve_paths(sys.argv[1]).ensure()
+store = Store(paths.database)
+import_model(store, sys.argv[2])
+save_chat_defaults(store.settings, ChatSettings(temperature=0.0, max_tokens=16))
+window = build_window(app, store, paths)
+window.show()
+app.processEvents()
+shown_without = "llama_cpp" not in sys.modules
+window.composer.set_text("Hi")
+window.composer.submit()
+deadline = time.monotonic() + 120
+while window.controller.busy and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.01)
+answered = bool(store.history.branch(window.conversation_id)[-1].content)
+window.close()
+print(shown_without, answered, "llama_cpp" not in sys.modules)
+"""
+
+
+def test_the_window_process_never_loads_llama_cpp(tmp_path, test_model_path) -> None:  # noqa: ANN001
+    """The model lives in the engine host: the window shows, and answers, without it."""
+    result = subprocess.run(
+        [sys.executable, "-c", WINDOW_PROCESS, str(tmp_path / "profile"), str(test_model_path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]

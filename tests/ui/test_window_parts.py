@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -31,7 +30,6 @@ def test_first_run_welcome_then_add_a_model_file(
     assert "stay here" in " ".join(
         label.text() for label in window.welcome.findChildren(type(window.chat.title))
     )
-    assert "llama_cpp" not in sys.modules
 
     qtbot.mouseClick(window.welcome.add_button, Qt.MouseButton.LeftButton)
     assert window.pages.currentWidget() is window.chat
@@ -210,6 +208,19 @@ def test_chat_settings_are_saved_with_the_conversation(
     assert saved.temperature == 1.2 and saved.context_length == 4096
     assert saved.top_p is None  # untouched values keep following the defaults
     assert not window.panel.effort.isVisibleTo(window.panel)  # no reasoning controls for SmolLM2
+    assert not window.panel.thinking.isVisibleTo(window.panel)
+
+    for style, control in (("harmony", window.panel.effort), ("think", window.panel.thinking)):
+        model = with_model.models.default()
+        model.name, model.reasoning_style = f"A {style} model", style
+        with_model.models.add(model)
+        window.refresh_models()
+        window.picker.select(model.name)
+        window._model_chosen(model.name)  # noqa: SLF001 - as choosing it in the picker does
+        assert control.isVisibleTo(window.panel)
+    window.panel.thinking.setChecked(False)
+    window.panel.flush()
+    assert with_model.history.conversation(conv.id).settings.thinking is False
 
 
 def test_window_remembers_size_splitter_and_last_chat(
@@ -248,3 +259,18 @@ def test_shortcuts_new_chat_and_settings(
         assert widget.accessibleName()
     for child in window.findChildren(type(window.composer.button)):
         assert child.accessibleName() or child.text(), child
+
+
+def test_qt_messages_go_to_the_log(caplog) -> None:  # noqa: ANN001
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from desktop.ui.qt_logging import route_qt_messages
+
+    previous = route_qt_messages()
+    try:
+        qWarning("a message from Qt")
+    finally:
+        qInstallMessageHandler(previous)
+    assert any(
+        r.name == "openweight.qt" and "a message from Qt" in r.getMessage() for r in caplog.records
+    )

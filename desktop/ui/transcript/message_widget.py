@@ -46,6 +46,7 @@ class MessageWidget(QWidget):
         self.message = message
         self.renderer = renderer
         self.streaming = False
+        self._busy = False  # some answer is streaming (maybe in another chat)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(6)
@@ -173,7 +174,7 @@ class MessageWidget(QWidget):
             self.body.rerender(renderer)
 
     def _update_actions(self) -> None:
-        busy = getattr(self, "_busy", False)
+        busy = self._busy
         if self.message.role == "user":
             self.edit_button.setEnabled(not busy)
             self.versions.setEnabled(not busy)
