@@ -66,3 +66,10 @@ gpu-cpu: | $(PY)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+
+# The app frozen for this OS with PyInstaller: dist/Openweight/ (dist/Openweight.app on macOS),
+# which runs without Python. installers/<os>/ turns it into an installer: see installers/README.md.
+.PHONY: installer
+installer: $(VENV)/.stamp-run
+	$(PY) -m pip install --quiet "pyinstaller>=6.10"
+	$(BIN)/pyinstaller installers/openweight.spec --noconfirm --distpath dist --workpath build/pyinstaller

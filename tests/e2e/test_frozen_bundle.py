@@ -1,0 +1,219 @@
+"""The frozen app (PyInstaller bundle from `make installer`) as a user runs it.
+
+Skipped unless the bundle has been built, so `make test` never needs PyInstaller. What it
+proves: the one executable works as the command line, as the engine host (the model loads
+and answers in `<exe> --engine-host`), and as the window, with nothing missing from the
+bundle. The model answering is the point: llama.cpp's shared libraries are loaded with
+ctypes, invisible to PyInstaller's import analysis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+QUESTION = "What is the capital of France?"
+
+
+def _cli_executable() -> Path:
+    if sys.platform == "darwin":
+        return ROOT / "dist" / "Openweight.app" / "Contents" / "MacOS" / "Openweight"
+    if sys.platform == "win32":
+        return ROOT / "dist" / "Openweight" / "openweight-cli.exe"
+    return ROOT / "dist" / "Openweight" / "openweight"
+
+
+EXE = _cli_executable()
+
+
+def _why_skip() -> str | None:
+    if not EXE.is_file():
+        return f"no frozen bundle at {EXE.relative_to(ROOT)} (make installer)"
+    # A bundle holds the code it was built from: once the source changes, testing it would
+    # test old code (and the current code may migrate the test's database past it).
+    built = EXE.stat().st_mtime
+    newer = next(
+        (
+            p
+            for p in (ROOT / "desktop").rglob("*")
+            if p.is_file() and p.suffix != ".pyc" and p.stat().st_mtime > built
+        ),
+        None,
+    )
+    if newer is not None:
+        return f"the frozen bundle is older than {newer.relative_to(ROOT)} (make installer)"
+    return None
+
+
+SKIP = _why_skip()
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(SKIP is not None, reason=SKIP or "")]
+
+
+def _env() -> dict[str, str]:
+    # Nothing from the development setup may help the bundle find its modules.
+    drop = {"OPENWEIGHT_HOME", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "QT_PLUGIN_PATH"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def frozen(data: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(EXE), "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+        cwd=data.parent,
+    )
+
+
+@pytest.fixture
+def profile(tmp_path: Path, test_model_path: Path) -> Path:
+    data = tmp_path / "profile"
+    imported = frozen(data, "models", "import", str(test_model_path))
+    assert imported.returncode == 0, imported.stderr
+    assert "SmolLM2-135M-Instruct.Q4_1" in imported.stdout
+    return data
+
+
+def test_version(tmp_path: Path) -> None:
+    from desktop import __version__
+
+    result = frozen(tmp_path, "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"Openweight {__version__}"
+
+
+def test_chat_runs_the_model_in_the_frozen_engine_host(profile: Path) -> None:
+    chat = frozen(profile, "chat", "--temperature", "0", QUESTION)
+    assert chat.returncode == 0, chat.stderr
+    assert "Paris" in chat.stdout
+    assert chat.stderr == ""
+
+    shown = frozen(profile, "history", "show", "--last")
+    assert QUESTION in shown.stdout and "Paris" in shown.stdout
+
+    info = frozen(profile, "info")
+    assert info.returncode == 0, info.stderr
+    assert "llama-cpp-python" in info.stdout and "Engine:" not in info.stdout  # no engine error
+
+
+def test_window_starts_offscreen(profile: Path) -> None:
+    log_file = profile / "logs" / "openweight.log"
+    app = subprocess.Popen(
+        [str(EXE), "--data-dir", str(profile)],
+        env={**_env(), "QT_QPA_PLATFORM": "offscreen"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=profile.parent,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and app.poll() is None:
+            if log_file.is_file() and "window shown" in log_file.read_text("utf-8"):
+                break
+            time.sleep(0.1)
+        assert app.poll() is None, app.communicate()[1]
+        assert "window shown" in log_file.read_text("utf-8")
+        if sys.platform != "win32":
+            app.send_signal(signal.SIGTERM)  # the app closes its window on SIGTERM
+            assert app.wait(timeout=30) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait(timeout=30)
+    text = log_file.read_text("utf-8")
+    assert "Traceback" not in text and " ERROR " not in text, text
+
+
+# -- the real window under Xvfb: type a question, get the answer from the frozen engine --
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("X11 test, Linux only")
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed")
+    number = 190 + os.getpid() % 100
+    while Path(f"/tmp/.X11-unix/X{number}").exists():
+        number += 1
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def _xdotool(display: str, *args: str) -> str:
+    return subprocess.run(
+        ["xdotool", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DISPLAY": display},
+    ).stdout.strip()
+
+
+def test_typing_a_question_in_the_frozen_window(display: str, profile: Path) -> None:
+    from desktop.chat.defaults import save_chat_defaults
+    from desktop.store import Store
+    from desktop.store.records import ChatSettings
+
+    store = Store(profile / "openweight.sqlite3")
+    save_chat_defaults(store.settings, ChatSettings(temperature=0.0, max_tokens=48))
+    store.close()
+    env = {k: v for k, v in _env().items() if k != "QT_QPA_PLATFORM"}
+    app = subprocess.Popen(
+        [str(EXE), "--data-dir", str(profile)],
+        env={**env, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=profile.parent,
+    )
+    try:
+        window = _xdotool(display, "search", "--sync", "--onlyvisible", "--name", "Openweight")
+        assert window, "the window did not appear"
+        window = window.splitlines()[0]
+        _xdotool(display, "windowfocus", "--sync", window)
+        time.sleep(0.5)
+        _xdotool(display, "type", "--delay", "30", QUESTION)
+        _xdotool(display, "key", "Return")
+        deadline = time.monotonic() + 120
+        shown = ""
+        while time.monotonic() < deadline:
+            shown = frozen(profile, "history", "show", "--last").stdout
+            if "Paris" in shown:
+                break
+            time.sleep(0.5)
+        assert QUESTION in shown and "Paris" in shown, shown
+        _xdotool(display, "key", "--window", window, "ctrl+q")
+        assert app.wait(timeout=30) == 0, app.stderr.read() if app.stderr else ""
+    finally:
+        if app.poll() is None:
+            app.send_signal(signal.SIGTERM)
+            try:
+                app.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                app.kill()
+                app.wait(timeout=15)
