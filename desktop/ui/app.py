@@ -7,10 +7,11 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.engine.client import EngineClient
@@ -95,6 +96,18 @@ def _on_close(widget: QWidget, callback: Callable[[], None]) -> None:
     _CloseWatcher(widget, callback)
 
 
+def _app_icon() -> QIcon:
+    """The app's icon at every size we ship (found through the package, so frozen builds work)."""
+    icon = QIcon()
+    folder = resources.files("desktop") / "resources" / "icons"
+    for size in (16, 32, 48, 64, 128, 256):
+        data = (folder / f"openweight-{size}.png").read_bytes()
+        pixmap = QPixmap()
+        pixmap.loadFromData(data, "PNG")
+        icon.addPixmap(pixmap)
+    return icon
+
+
 def run_app(data_dir: str | None = None) -> int:
     launched = time.perf_counter()
     paths = resolve_paths(data_dir).ensure()
@@ -107,6 +120,7 @@ def run_app(data_dir: str | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("openweight")
+    app.setWindowIcon(_app_icon())
     try:
         store = Store(paths.database)
     except StoreError as exc:
