@@ -233,3 +233,23 @@ def test_host_never_outlives_the_app(tmp_path: Path) -> None:
     app.kill()  # kill -9: no chance to clean up
     app.wait()
     assert _wait_gone(host_pid), "the engine host outlived a killed app"
+
+
+def test_stop_cuts_long_prompt_processing_short(test_model_path: Path) -> None:
+    engine = LlamaEngine(LlamaLogRouter())
+    engine.load(LoadOptions(path=str(test_model_path), n_ctx=4096), lambda v: True)
+    long_question = {"role": "user", "content": "Summarise this: " + "the quick brown fox " * 700}
+    started: list[int] = []
+
+    def emit(event: dict[str, Any]) -> None:
+        if event["event"] == "started":
+            started.append(event["prompt_tokens"])
+            # Stop while llama.cpp is still inside prompt processing (the abort callback's job).
+            threading.Timer(0.05, engine.request_stop).start()
+
+    result = engine.generate(GenerateOptions(messages=[SYSTEM, long_question], max_tokens=50), emit)
+    processed = engine.llm.n_tokens
+    engine.unload()
+    assert result["stop_reason"] == "stopped"
+    assert result["stats"]["generated_tokens"] == 0
+    assert processed < started[0]  # the prompt was not processed to the end
