@@ -155,6 +155,7 @@ def _interactive(session: ChatSession, store: Store, conversation_id: int, model
             return 0
         if command == "/new":
             conversation_id = ensure_conversation(store, None, model=model.name, system_prompt=args.system)
+            _apply_overrides(store, conversation_id, args)  # the new chat keeps this session's options
             print("Started a new chat.", file=sys.stderr)
             continue
         try:

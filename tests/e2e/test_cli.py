@@ -124,3 +124,14 @@ def test_kill_9_mid_answer_loses_nothing_flushed(with_model: Openweight) -> None
     answer = shown["messages"][-1]
     assert answer["status"] == "interrupted"
     assert answer["content"].startswith(streamed[:80]) and len(answer["content"]) >= 80
+
+
+def test_interactive_session_with_new_and_quit(with_model: Openweight) -> None:
+    proc = with_model.start("chat", "--temperature", "0")
+    out, err = proc.communicate(
+        "What is the capital of France?\n/new\nWhat is the capital of France?\n/quit\n", timeout=120
+    )
+    assert proc.returncode == 0, err
+    assert out.count("Paris") == 2 and "Started a new chat." in err
+    listing = json.loads(with_model.run("history", "list", "--json").stdout)
+    assert [c["message_count"] for c in listing] == [2, 2]  # /new started a second chat
