@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
 
     @property
     def models_page(self) -> QWidget:
-        """The model library's page (or its stand-in)."""
+        """The model library's page (an empty place until it is first shown)."""
         return self.pages.models_page
 
     # -- wiring --------------------------------------------------------------------------
@@ -133,8 +133,6 @@ class MainWindow(QMainWindow):
         self.picker.browse_requested.connect(self.show_models_page)
         self.welcome.add_file_requested.connect(self.add_model_file)
         self.welcome.browse_requested.connect(self.show_models_page)
-        self.pages.models_page.add_file_requested.connect(self.add_model_file)  # type: ignore[attr-defined]
-        self.pages.models_page.back_requested.connect(self.show_chat_page)  # type: ignore[attr-defined]
         self.panel.changed.connect(self._chat_settings_changed)
         self.chat.settings_button.toggled.connect(self._toggle_panel)
         self.chat.sidebar_button.clicked.connect(
@@ -155,11 +153,11 @@ class MainWindow(QMainWindow):
 
     def show_models_page(self) -> None:
         """The model library's page (catalog, search, downloads) is shown here."""
-        self.pages.show_models(self.store.models.chat_models(), self.store.models.default_name)
-        self.models_page_requested.emit()
+        self.models_page_requested.emit()  # the library builds its page on first use
+        self.pages.show_models()
 
     def set_models_page(self, page: QWidget) -> None:
-        """Put the model library's page in place of the stand-in. A page with back_requested,
+        """Put the model library's page in its place. A page with back_requested,
         models_changed or use_model_requested signals is wired to the window."""
         self.pages.replace_models_page(page)
         if hasattr(page, "back_requested"):

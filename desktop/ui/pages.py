@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
-from desktop.store.records import ModelFile
-from desktop.ui.models_page import ModelsPage
-
 
 class WindowPages(QStackedWidget):
     def __init__(self, welcome: QWidget, chat: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.welcome = welcome
         self.chat = chat
-        self.models_page: QWidget = ModelsPage()  # a stand-in until the library's page comes
+        # An empty place for the model library's page, which is built on first use so that
+        # start-up stays light (see attach_model_library in app.py).
+        self.models_page: QWidget = QWidget()
         for page in (welcome, chat, self.models_page):
             self.addWidget(page)
 
@@ -24,9 +23,7 @@ class WindowPages(QStackedWidget):
     def showing_models(self) -> bool:
         return self.currentWidget() is self.models_page
 
-    def show_models(self, installed: list[ModelFile], default: str | None) -> None:
-        if isinstance(self.models_page, ModelsPage):
-            self.models_page.set_models(installed, default)
+    def show_models(self) -> None:
         self.setCurrentWidget(self.models_page)
 
     def replace_models_page(self, page: QWidget) -> None:
