@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+
+# Window tests run without a display unless a test starts its own X server.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 from collections.abc import Iterator
 from pathlib import Path
 

@@ -21,6 +21,7 @@ from desktop.library.network import (
     OfflineCheck,
     describe_failure,
     ensure_online,
+    ensure_reachable,
     hub_endpoint,
     import_hub,
     never_offline,
@@ -127,6 +128,7 @@ class HubClient:
     def search(self, query: str, limit: int = 30) -> list[HubRepo]:
         """GGUF repositories matching query, most downloaded first."""
         ensure_online(self.is_offline, "search the Hub")
+        ensure_reachable("search the Hub")
         try:
             found = self._api().list_models(
                 search=query.strip() or None,
@@ -145,6 +147,7 @@ class HubClient:
     def list_files(self, repo_id: str, revision: str | None = None) -> RepoListing:
         """The repository's GGUF files with sizes and SHA-256, split parts gathered into one model."""
         ensure_online(self.is_offline, "list the repository's files")
+        ensure_reachable(f"list the files of {repo_id}")
         hub = import_hub()
         try:
             info = self._api().model_info(

@@ -76,7 +76,31 @@ def import_hub() -> ModuleType:
     from huggingface_hub import constants
 
     constants.HF_HUB_DISABLE_TELEMETRY = True
+    # Its retry notices ("Retrying in 8s") would spill onto the terminal; ours say it better.
+    from huggingface_hub.utils import logging as hub_logging
+
+    hub_logging.set_verbosity_error()
     return huggingface_hub
+
+
+def ensure_reachable(what: str, timeout: float = 4.0) -> None:
+    """Fail in seconds, not after the Hub client's half-minute of retries, when there is no
+    way to the Hub at all (no network, DNS down, a mirror that is off)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(hub_endpoint())
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        raise NetworkError(
+            f"Could not {what}: the Hub at {host} could not be reached ({reason}). "
+            "Check your internet connection and try again."
+        ) from None
 
 
 def http_module() -> Any:
