@@ -347,6 +347,8 @@ class ProgressBar:
             speed = format_rate(progress.speed_bps) if progress.speed_bps else "--"
             eta = format_duration(progress.eta_seconds)
             line = f"[{bar}] {progress.fraction:4.0%}  {amount}  {speed}  {eta} left"
+        elif progress.state == "failed":
+            return  # the command ends with the failure, said once
         else:
             line = f"{progress.name}: {progress.message}"
         if self.tty:

@@ -26,7 +26,13 @@ from desktop.library.jobs import (
     DownloadState,
     Job,
 )
-from desktop.library.network import OfflineCheck, describe_failure, ensure_online, offline_check_for
+from desktop.library.network import (
+    OfflineCheck,
+    describe_failure,
+    ensure_online,
+    ensure_reachable,
+    offline_check_for,
+)
 from desktop.library.plan import (
     check_space,
     discard_parts,
@@ -246,6 +252,7 @@ class DownloadManager:
                     job.total = model.size_bytes
                 return model, False
             ensure_online(self.is_offline, "start the download")
+            ensure_reachable("start the download")  # retries are for dropped connections, not none
             plan = plan_download(request, self.hub, self.models_dir)
             with self._lock:
                 job.total = sum(item.target.size or 0 for item in plan) or None
