@@ -12,7 +12,7 @@ from typing import Any
 from desktop.chat.defaults import chat_defaults
 from desktop.chat.titles import title_from_message
 from desktop.engine.client import EngineClient, EngineLoadError
-from desktop.engine.llama_engine import GenerateOptions, LoadOptions
+from desktop.engine.options import GenerateOptions, LoadOptions
 from desktop.store import Store
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings, Message, ModelFile

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from desktop.engine.llama_engine import GenerateOptions, LoadOptions
+from desktop.engine.options import GenerateOptions, LoadOptions
 
 log = logging.getLogger("openweight.engine.client")
 host_log = logging.getLogger("openweight.engine.host")

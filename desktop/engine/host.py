@@ -56,8 +56,9 @@ def main() -> int:
     )
 
     from desktop.chat.context import ContextFullError
-    from desktop.engine.llama_engine import EngineError, GenerateOptions, LlamaEngine, LoadOptions
+    from desktop.engine.llama_engine import EngineError, LlamaEngine
     from desktop.engine.llama_log import LlamaLogRouter
+    from desktop.engine.options import GenerateOptions, LoadOptions
 
     router = LlamaLogRouter()
     router.install()

@@ -10,13 +10,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.chat.context import DROP_OLDEST, fit_messages
+from desktop.chat.context import fit_messages
 from desktop.engine.fallback_templates import fallback_template
 from desktop.engine.gguf_meta import GGUFInfo, read_gguf
 from desktop.engine.llama_log import LlamaLogRouter, explain_load_failure
+from desktop.engine.options import GenerateOptions, LoadOptions
 from desktop.engine.reasoning import (
     ReasoningEvent,
     detect_style,
@@ -43,33 +43,6 @@ def _null_abort_callback() -> Any:
 
 class EngineError(Exception):
     """A failure the user should read; the message says what happened and what to do."""
-
-
-@dataclass
-class LoadOptions:
-    path: str
-    n_ctx: int | None = None
-    n_gpu_layers: int | None = None  # None: all layers when a GPU backend is present
-    n_threads: int | None = None
-    flash_attn: bool | None = None
-    state_cache_bytes: int = 512 * 1024 * 1024
-
-
-@dataclass
-class GenerateOptions:
-    messages: list[dict[str, Any]]
-    temperature: float = 0.7
-    top_p: float = 0.95
-    top_k: int = 40
-    min_p: float = 0.05
-    repeat_penalty: float = 1.0
-    max_tokens: int | None = None
-    stop: list[str] = field(default_factory=list)
-    template_vars: dict[str, Any] = field(default_factory=dict)
-    context_policy: str = DROP_OLDEST
-    cache_key: str | None = None
-    reasoning_style: str | None = None
-    seed: int | None = None
 
 
 def context_for_memory(info: GGUFInfo, requested: int | None) -> int:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from desktop.chat.defaults import chat_defaults, default_system_prompt
 from desktop.chat.session import ChatError, ChatSession, prompt_messages, template_variables
 from desktop.engine.client import EngineClient, EngineCrashed, EngineLoadError
-from desktop.engine.llama_engine import LoadOptions
+from desktop.engine.options import LoadOptions
 from desktop.store import Store
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings

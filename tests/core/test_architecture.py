@@ -42,7 +42,8 @@ def test_only_the_library_imports_huggingface_hub() -> None:
 def test_cli_and_core_load_without_qt_or_llama_cpp() -> None:
     code = (
         "import sys, desktop.cli, desktop.chat.session, desktop.engine.client, desktop.store\n"
-        "bad = [m for m in ('PySide6', 'llama_cpp') if m in sys.modules]\n"
+        "bad = [m for m in ('PySide6', 'llama_cpp', 'desktop.engine.llama_engine', 'jinja2')"
+        " if m in sys.modules]\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run(

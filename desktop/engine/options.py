@@ -1,0 +1,38 @@
+"""What the app asks the engine for: how to load a model and how to answer.
+
+Kept apart from the engine so the window and the CLI can build requests without importing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop.chat.context import DROP_OLDEST
+
+
+@dataclass
+class LoadOptions:
+    path: str
+    n_ctx: int | None = None
+    n_gpu_layers: int | None = None  # None: all layers when a GPU backend is present
+    n_threads: int | None = None
+    flash_attn: bool | None = None
+    state_cache_bytes: int = 512 * 1024 * 1024
+
+
+@dataclass
+class GenerateOptions:
+    messages: list[dict[str, Any]]
+    temperature: float = 0.7
+    top_p: float = 0.95
+    top_k: int = 40
+    min_p: float = 0.05
+    repeat_penalty: float = 1.0
+    max_tokens: int | None = None
+    stop: list[str] = field(default_factory=list)
+    template_vars: dict[str, Any] = field(default_factory=dict)
+    context_policy: str = DROP_OLDEST
+    cache_key: str | None = None
+    reasoning_style: str | None = None
+    seed: int | None = None
