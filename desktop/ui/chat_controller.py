@@ -206,7 +206,9 @@ class ChatController(QObject):
             elapsed = time.monotonic() - active.answer_started
             if elapsed > 0.5:
                 rate = active.answer_chars / 4 / elapsed  # about four characters a token
-                self.status.show_activity(f"Answering · about {rate:.0f} tokens/s")
+                # "about 0 tokens/s" reads as stalled; a busy computer can be that slow.
+                speed = f"about {rate:.0f} tokens/s" if rate >= 1 else "under 1 token/s"
+                self.status.show_activity(f"Answering · {speed}")
             else:
                 self.status.show_activity("Answering…")
         elif active.reasoning_parts:

@@ -124,7 +124,9 @@ class Sidebar(QWidget):
         self.list.itemClicked.connect(self._item_activated)
         self.list.itemActivated.connect(self._item_activated)
         self.list.itemChanged.connect(self._item_edited)
-        self.list.setWordWrap(True)
+        # No wrapping: a search hit is its chat's title and the matching words, one line each,
+        # each cut short with "…"; a wrapped title pushed the matching words out of sight.
+        self.list.setWordWrap(False)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         layout.addWidget(self.list, 1)
@@ -214,7 +216,9 @@ class Sidebar(QWidget):
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
 
     def _hit_item(self, hit: SearchHit) -> None:
-        snippet = " ".join(_MARKUP.sub(" ", hit.snippet).split())
+        # The match marks go without a trace, so "[cat]." reads "cat." rather than "cat ."
+        unmarked = hit.snippet.replace("[", "").replace("]", "")
+        snippet = " ".join(_MARKUP.sub(" ", unmarked).split())
         item = QListWidgetItem(f"{hit.conversation_title}\n{snippet}", self.list)
         item.setData(KIND_ROLE, "hit")
         item.setData(ID_ROLE, hit.conversation_id)

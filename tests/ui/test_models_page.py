@@ -199,6 +199,14 @@ def test_hub_search_lists_repositories_and_their_files_by_quantization(
         assert download_button(page, item).isEnabled()
 
 
+def test_opening_the_hub_tab_puts_the_cursor_in_its_search_box(
+    qtbot: QtBot, page: ModelsPage
+) -> None:
+    page.show()
+    page.show_tab("hub")
+    assert page.focusWidget() is page.hub_tab.query
+
+
 def test_an_older_search_answer_is_dropped(
     qtbot: QtBot, page: ModelsPage, hub_env: FakeHub
 ) -> None:

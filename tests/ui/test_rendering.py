@@ -12,6 +12,7 @@ from desktop.ui.markdown_blocks import BlockRenderer, MarkdownDocument
 from desktop.ui.status_area import ContextUse
 from desktop.ui.theme import DARK, LIGHT
 from desktop.ui.transcript.code_block import CodeBlock
+from desktop.ui.transcript.message_parts import status_note
 from desktop.ui.transcript.message_widget import MessageWidget
 from desktop.ui.transcript.thinking_block import thought_for
 
@@ -114,6 +115,15 @@ def message(
         updated_at=0,
         stats=stats or {},
     )
+
+
+def test_an_answer_stopped_before_its_first_word_says_so() -> None:
+    assert status_note(message("assistant", status="stopped")) == (
+        "Stopped before the model wrote anything"
+    )
+    stats = {"generated_tokens": 3, "tokens_per_s": 2.0}
+    note = status_note(message("assistant", "Once upon", status="stopped", stats=stats))
+    assert note == "3 tokens  ·  2.0 tokens/s  ·  Stopped"
 
 
 def test_thinking_is_open_while_thinking_and_folds_when_the_answer_starts(qtbot) -> None:  # noqa: ANN001

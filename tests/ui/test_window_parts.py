@@ -145,6 +145,18 @@ def test_search_finds_text_in_messages_and_jumps_there(
     qtbot.waitUntil(on_screen, timeout=3000)
 
 
+def test_a_search_hit_reads_like_the_message_without_its_match_marks(
+    qtbot, make_window: WindowFactory, with_model: Store
+) -> None:
+    conv = with_model.history.create_conversation(title="Pets")
+    with_model.history.add_message(conv.id, "user", "Tell me about a cat.")
+    window = make_window()
+    qtbot.keyClicks(window.sidebar.filter, "cat")
+    qtbot.waitUntil(
+        lambda: ("hit", "Pets\nTell me about a cat.") in sidebar_rows(window), timeout=3000
+    )
+
+
 def test_a_long_chat_builds_only_what_is_on_screen(
     qtbot, make_window: WindowFactory, with_model: Store
 ) -> None:

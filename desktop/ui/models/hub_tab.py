@@ -109,6 +109,9 @@ class HubSearchTab(QWidget):
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        # Sized to their contents so a heading such as "Last updated" is never cut off.
+        for column in (1, 2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.results.currentItemChanged.connect(self._repo_chosen)
 
         files_box = QWidget(splitter)

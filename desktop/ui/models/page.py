@@ -112,6 +112,7 @@ class ModelsPage(QWidget):
         self.installed_tab.models_changed.connect(self._installed_changed)
         self.installed_tab.use_model_requested.connect(self.use_model_requested)
         self.folder_box.folder_changed.connect(lambda _folder: self._installed_changed())
+        self.tabs.currentChanged.connect(self._tab_changed)
 
     # -- public ---------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -134,6 +135,11 @@ class ModelsPage(QWidget):
             "installed": self.installed_tab,
         }
         self.tabs.setCurrentWidget(tabs[name])
+
+    def _tab_changed(self, _index: int) -> None:
+        # Opening the Hub tab is a wish to search: the words typed next go into the search box.
+        if self.tabs.currentWidget() is self.hub_tab:
+            self.hub_tab.query.setFocus()
 
     def download(self, request: DownloadRequest) -> None:
         show_error(self.error, None)

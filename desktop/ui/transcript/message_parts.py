@@ -177,6 +177,9 @@ def status_note(message: Message) -> str:
         "stopped": "Stopped",
         "interrupted": "Interrupted: the app closed before this answer finished",
     }
-    if message.status in notes:
+    if message.status == "stopped" and not (message.content or message.reasoning):
+        # Otherwise an empty answer reads as if the model had nothing to say.
+        parts.append("Stopped before the model wrote anything")
+    elif message.status in notes:
         parts.append(notes[message.status])
     return "  ·  ".join(parts)
