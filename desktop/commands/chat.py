@@ -97,11 +97,14 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     client = EngineClient()
     session = ChatSession(store, client)
+    started: int | None = None  # the chat this command opened, if it was not given one
     try:
         model_name = _resolve_model_arg(store, args.model)
         conversation_id = ensure_conversation(
             store, args.conversation, model=model_name, system_prompt=args.system
         )
+        if args.conversation is None:
+            started = conversation_id
         _apply_overrides(store, conversation_id, args)
         model = session.resolve_model(conversation_id, model_name)
         with _Interrupts(session) as interrupts:
@@ -112,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
     except ChatError as exc:
         raise UserError(str(exc)) from None
     finally:
+        # A chat that never got a message (no model yet, /quit at once) would only clutter the
+        # history with an empty "New chat".
+        if started is not None and not store.history.messages(started):
+            store.history.delete_conversation(started)
         client.close()
         store.close()
 

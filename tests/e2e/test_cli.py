@@ -78,6 +78,12 @@ def test_bad_files_give_one_line_errors(openweight: Openweight, tmp_path: Path,
     assert statuses == ["complete", "failed"]  # the question is kept; the answer says it failed
 
 
+def test_a_chat_that_never_starts_leaves_no_empty_chat_behind(openweight: Openweight) -> None:
+    result = openweight.run("chat", "hello")
+    assert result.returncode == 1 and "No model is installed yet" in result.stderr
+    assert openweight.run("history", "list").stdout.startswith("No conversations yet.")
+
+
 def _wait_for_answer_text(proc, seconds: float = 60.0) -> list[dict]:  # type: ignore[no-untyped-def]
     events = []
     deadline = time.monotonic() + seconds
