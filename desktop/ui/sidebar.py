@@ -268,8 +268,14 @@ class Sidebar(QWidget):
             ("Export as JSON…", lambda: self.export_requested.emit(conv_id, "json")),
             ("Delete", lambda: self.delete_requested.emit(conv_id)),
         ]
+        slots: dict[QAction, Callable[[], None]] = {}
         for text, slot in actions:
             action = QAction(text, menu)
-            action.triggered.connect(slot)
             menu.addAction(action)
-        menu.exec(self.list.viewport().mapToGlobal(point))
+            slots[action] = slot
+        chosen = menu.exec(self.list.viewport().mapToGlobal(point))
+        # Right-clicking selected the row under the pointer; the open chat is still the
+        # one shown, so put the highlight back before acting (a rename then edits its row).
+        self.set_current(self.current_id)
+        if chosen in slots:
+            slots[chosen]()

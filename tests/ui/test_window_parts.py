@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -286,3 +287,33 @@ def test_qt_messages_go_to_the_log(caplog) -> None:  # noqa: ANN001
     assert any(
         r.name == "openweight.qt" and "a message from Qt" in r.getMessage() for r in caplog.records
     )
+
+
+def test_right_click_menu_leaves_the_open_chat_highlighted(
+    qtbot, make_window: WindowFactory, with_model: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    import desktop.ui.sidebar as sidebar_module
+
+    history = with_model.history
+    shown = history.create_conversation(title="Open chat")
+    other = history.create_conversation(title="Other chat")
+    window = make_window()
+    window.open_conversation(shown.id)
+
+    class PinChoosingMenu(QMenu):
+        """Stands in for the person choosing 'Pin' in the popup (a real popup would block)."""
+
+        def exec(self, *args: object) -> object:  # noqa: A003 - Qt's name
+            return next(a for a in self.actions() if a.text() == "Pin")
+
+    monkeypatch.setattr(sidebar_module, "QMenu", PinChoosingMenu)
+    rows = window.sidebar.list
+    target = next(rows.item(i) for i in range(rows.count()) if rows.item(i).text().startswith("Other"))
+    rows.setCurrentItem(target)  # what the right-click itself does
+    window.sidebar._context_menu(rows.visualItemRect(target).center())
+    assert history.conversation(other.id).pinned
+    current = rows.currentItem()
+    assert current is not None and current.text().startswith("Open chat")
+    assert window.conversation_id == shown.id
