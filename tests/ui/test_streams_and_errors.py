@@ -12,6 +12,7 @@ from desktop.store import Store
 from desktop.store.records import ChatSettings
 from desktop.ui.main_window import MainWindow
 from tests.ui.conftest import (
+    ANSWER_TIMEOUT_MS,
     QUESTION,
     RecordingClient,
     WindowFactory,
@@ -92,8 +93,15 @@ def test_a_model_that_crashes_the_engine_shows_an_error(
     good = with_model.models.default()
     window.picker.select(good.name)  # type: ignore[union-attr]
     window._model_chosen(good.name)  # type: ignore[union-attr]  # noqa: SLF001
-    qtbot.mouseClick(failed.error_box.retry_button, Qt.MouseButton.LeftButton)
-    wait_for_answer(qtbot, window)
+    # Choosing a model can redraw the transcript: click the Retry that is on screen now.
+    failed_id = failed.message.id
+    qtbot.waitUntil(lambda: last_answer_widget(window).error_box.retry_button.isEnabled())
+    retry = last_answer_widget(window).error_box.retry_button
+    qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: last_answer_widget(window).message.id != failed_id and not window.controller.busy,
+        timeout=ANSWER_TIMEOUT_MS,
+    )
     retried = last_answer_widget(window)
     assert "Paris" in retried.body.text and not retried.error_box.isVisible()
     assert retried.versions.label.text() == "2/2"  # the failed try stays as a version
