@@ -123,7 +123,7 @@ class ChatSession:
             info = self.client.load(load, lambda v: emit({"event": "progress", "value": v}))
             emit({"event": "loaded", "info": info})
             branch = self.history.branch(conversation_id, parent.id)
-            messages = self._prompt_messages(conv.system_prompt, branch)
+            messages = prompt_messages(conv.system_prompt, branch)
             style = model.reasoning_style or info.get("reasoning_style")
             options = GenerateOptions(
                 messages=messages,
@@ -178,10 +178,6 @@ class ChatSession:
 
     def stop(self) -> None:
         self.client.stop()
-
-    @staticmethod
-    def _prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
-        return prompt_messages(system_prompt, branch)
 
 
 def prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:

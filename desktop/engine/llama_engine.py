@@ -35,12 +35,6 @@ DEFAULT_CONTEXT = 8192
 FLUSH_SECONDS = 1 / 30  # pieces reach the app about 30 times a second, not once per token
 
 
-def _null_abort_callback() -> Any:
-    import llama_cpp.llama_cpp as low
-
-    return low.ggml_abort_callback()  # a NULL function pointer: ggml skips the check
-
-
 class EngineError(Exception):
     """A failure the user should read; the message says what happened and what to do."""
 
@@ -73,6 +67,7 @@ class LlamaEngine:
         self.eos_text = ""
         self._add_bos = False
         self._abort_callback: Any = None
+        self._no_abort_check: Any = None
         self._stop_event = threading.Event()
         self.cache = StateCache(0)
         self._cached_key: str | None = None
@@ -125,7 +120,7 @@ class LlamaEngine:
         self._add_bos = bool(info.metadata.get("tokenizer.ggml.add_bos_token", False))
         self.cache = StateCache(options.state_cache_bytes)
         self._cached_key = None
-        self._install_abort_callback()
+        self._make_abort_callbacks()
         self.load_summary = {
             "path": options.path,
             "architecture": info.architecture,
@@ -177,15 +172,23 @@ class LlamaEngine:
         finally:
             low.llama_model_default_params = original
 
-    def _install_abort_callback(self) -> None:
+    def _make_abort_callbacks(self) -> None:
+        """The stop check for prompt processing, and a NULL one for generation (ggml calls
+        the check after every graph node, so while generating the token loop checks instead)."""
         import llama_cpp.llama_cpp as low
 
         @low.ggml_abort_callback  # type: ignore[untyped-decorator]
         def should_abort(user_data: ctypes.c_void_p) -> bool:
             return self._stop_event.is_set()
 
-        self._abort_callback = should_abort
-        low.llama_set_abort_callback(self.llm._ctx.ctx, should_abort, None)
+        self._abort_callback = should_abort  # ctypes callbacks must outlive their registration
+        self._no_abort_check = low.ggml_abort_callback()
+
+    def _check_abort(self, enabled: bool) -> None:
+        import llama_cpp.llama_cpp as low
+
+        callback = self._abort_callback if enabled else self._no_abort_check
+        low.llama_set_abort_callback(self.llm._ctx.ctx, callback, None)
 
     def unload(self) -> None:
         if self.llm is not None:
@@ -232,7 +235,6 @@ class LlamaEngine:
         import llama_cpp.llama_cpp as low
 
         llm = self._require()
-        no_abort_check = _null_abort_callback()
         started = time.perf_counter()
         n_ctx = llm.n_ctx()
         reserve = min(options.max_tokens or 1024, n_ctx // 2)
@@ -246,7 +248,7 @@ class LlamaEngine:
         prompt = self.render(fitted.messages, options.template_vars)
         tokens = self.tokenize(prompt)
         self._restore_state(options.cache_key, tokens)
-        self._install_abort_callback()  # long prompt processing stays stoppable
+        self._check_abort(True)  # long prompt processing stays stoppable
         reused = common_prefix(llm._input_ids.tolist(), tokens)
         emit({"event": "started", "prompt_tokens": len(tokens), "reused_tokens": reused,
               "dropped_messages": fitted.dropped, "n_ctx": n_ctx,
@@ -281,9 +283,9 @@ class LlamaEngine:
             ):
                 if first_token_at is None:
                     first_token_at = time.perf_counter()
-                    # ggml calls the abort check after every graph node (hundreds a token,
-                    # about 2.5% of generation speed); from here the loop checks once a token.
-                    low.llama_set_abort_callback(llm._ctx.ctx, no_abort_check, None)
+                    # ggml's per-node check costs about 2.5% of generation speed; from here
+                    # the loop checks once a token.
+                    self._check_abort(False)
                 if self._stop_event.is_set():
                     reason = "stopped"
                     break

@@ -17,22 +17,11 @@ from desktop.library.downloads import DownloadManager
 from desktop.library.errors import OfflineError
 from desktop.library.jobs import DownloadProgress, DownloadRequest, DownloadState, KnownFile
 from desktop.library.network import OFFLINE_SETTING
-from desktop.library.transfer import TransferSettings
 from desktop.store import Store
-from tests.fakehub import MODEL_FILENAME, MODEL_REPO, SPLIT_REPO, FakeHub
+from tests.fakehub import FAST_TRANSFERS, MODEL_FILENAME, MODEL_REPO, SPLIT_REPO, FakeHub
 
 pytest_plugins = ["tests.fakehub.fixtures"]
 
-FAST = TransferSettings(
-    read_timeout=1.0,
-    connect_timeout=2.0,
-    max_attempts=4,
-    backoff_base=0.05,
-    backoff_max=0.2,
-    commit_bytes=1 << 20,
-    commit_seconds=0.05,
-    free_space_margin=0,
-)
 MODEL = DownloadRequest(MODEL_REPO, MODEL_FILENAME)
 
 
@@ -43,7 +32,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def manager(hub_env: FakeHub, data_dir: Path) -> Iterator[DownloadManager]:
-    made = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST)
+    made = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS)
     yield made
     made.close()
 
@@ -232,7 +221,7 @@ def test_a_catalog_download_uses_its_pinned_facts(
 
 def test_not_enough_free_space_is_caught_before_starting(hub_env: FakeHub, data_dir: Path) -> None:
     manager = DownloadManager(
-        data_dir / "models", data_dir / "db.sqlite3", settings=FAST, free_space=lambda _: 50_000_000
+        data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS, free_space=lambda _: 50_000_000
     )
     try:
         result = manager.wait(manager.enqueue(MODEL), timeout=30)
@@ -301,7 +290,7 @@ def test_pause_keeps_the_part_and_resume_continues_it(
 def test_a_new_manager_resumes_a_part_left_by_an_earlier_run(
     hub_env: FakeHub, data_dir: Path
 ) -> None:
-    first = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST)
+    first = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS)
     hub_env.faults.throttle_bps = 20_000_000
     job = first.enqueue(MODEL)
     wait_for(lambda: first.get(job).downloaded_bytes > 8_000_000)
@@ -309,7 +298,7 @@ def test_a_new_manager_resumes_a_part_left_by_an_earlier_run(
     assert first.get(job).state == DownloadState.PAUSED
     hub_env.faults.throttle_bps = None
 
-    second = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST)
+    second = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS)
     try:
         (restored,) = second.restore()
         assert second.get(restored).state == DownloadState.PAUSED
@@ -389,7 +378,7 @@ def test_offline_mode_refuses_before_any_connection(hub_env: FakeHub, data_dir: 
     store = Store(data_dir / "db.sqlite3")
     store.settings.set(OFFLINE_SETTING, True)
     store.close()
-    manager = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST)
+    manager = DownloadManager(data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS)
     try:
         with pytest.raises(OfflineError, match="Offline mode is on"):
             manager.enqueue(MODEL)
@@ -412,7 +401,7 @@ def test_offline_mode_switched_on_while_queued_stops_the_next_job(
 ) -> None:
     offline = [False]
     manager = DownloadManager(
-        data_dir / "models", data_dir / "db.sqlite3", settings=FAST, is_offline=lambda: offline[0]
+        data_dir / "models", data_dir / "db.sqlite3", settings=FAST_TRANSFERS, is_offline=lambda: offline[0]
     )
     try:
         hub_env.faults.throttle_bps = 30_000_000

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,50 @@ def with_model(openweight: Openweight, test_model_path: Path) -> Openweight:
     result = openweight.run("models", "import", str(test_model_path))
     assert result.returncode == 0, result.stderr
     return openweight
+
+
+def _missing_tools() -> str | None:
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        return (
+            f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool; "
+            "`make test` does it when run as root)"
+        )
+    import PySide6
+
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if sys.platform.startswith("linux") and plugin.is_file() and shutil.which("ldd"):
+        libraries = subprocess.run(["ldd", str(plugin)], capture_output=True, text=True).stdout
+        absent = sorted({line.split()[0] for line in libraries.splitlines() if "not found" in line})
+        if absent:
+            return (
+                f"Qt's X11 plugin needs {', '.join(absent)} (apt-get install libxcb-icccm4 "
+                "libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0)"
+            )
+    return None
+
+
+@pytest.fixture
+def display() -> Iterator[str]:
+    reason = _missing_tools()
+    if reason:
+        pytest.skip(reason)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("X11 test, Linux only")
+    number = 90 + os.getpid() % 100
+    while Path(f"/tmp/.X11-unix/X{number}").exists():
+        number += 1
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)

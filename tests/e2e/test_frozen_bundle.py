@@ -10,12 +10,10 @@ ctypes, invisible to PyInstaller's import analysis.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,32 +134,6 @@ def test_window_starts_offscreen(profile: Path) -> None:
 
 
 # -- the real window under Xvfb: type a question, get the answer from the frozen engine --
-
-
-@pytest.fixture
-def display() -> Iterator[str]:
-    if not sys.platform.startswith("linux"):
-        pytest.skip("X11 test, Linux only")
-    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed")
-    number = 190 + os.getpid() % 100
-    while Path(f"/tmp/.X11-unix/X{number}").exists():
-        number += 1
-    server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def _xdotool(display: str, *args: str) -> str:

@@ -1,5 +1,6 @@
 """A loopback Hugging Face Hub for tests: no test may reach the internet."""
 
+from desktop.library.transfer import TransferSettings
 from tests.fakehub.repos import (
     MODEL_COMMIT,
     MODEL_FILENAME,
@@ -13,7 +14,20 @@ from tests.fakehub.repos import (
 )
 from tests.fakehub.server import FakeHub, Faults, Seen
 
+# Transfers against the loopback Hub: short timeouts and back-off, so fault tests take moments.
+FAST_TRANSFERS = TransferSettings(
+    read_timeout=1.0,
+    connect_timeout=2.0,
+    max_attempts=4,
+    backoff_base=0.05,
+    backoff_max=0.2,
+    commit_bytes=1 << 20,
+    commit_seconds=0.05,
+    free_space_margin=0,
+)
+
 __all__ = [
+    "FAST_TRANSFERS",
     "MODEL_COMMIT",
     "MODEL_FILENAME",
     "MODEL_REPO",

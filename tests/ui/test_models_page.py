@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -18,26 +19,17 @@ from desktop.library.hub import HubClient
 from desktop.library.jobs import DownloadProgress, DownloadRequest, DownloadState
 from desktop.library.network import OFFLINE_SETTING, offline_check_for
 from desktop.library.relocate import MODELS_DIR_SETTING
-from desktop.library.transfer import TransferSettings
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import ModelFile, Store
 from desktop.ui.models import ModelsPage
 from desktop.ui.models.downloads_tab import DownloadRow
 from desktop.ui.models.widgets import FIT_COLOURS
-from tests.fakehub import MODEL_FILENAME, MODEL_REPO, SPLIT_REPO, FakeHub, tiny_gguf
+from tests.fakehub import FAST_TRANSFERS, MODEL_FILENAME, MODEL_REPO, SPLIT_REPO, FakeHub, tiny_gguf
 
 pytest_plugins = ["tests.fakehub.fixtures"]
 
-FAST = TransferSettings(
-    read_timeout=2.0,
-    connect_timeout=2.0,
-    max_attempts=4,
-    backoff_base=0.05,
-    backoff_max=0.2,
-    commit_bytes=1 << 20,
-    commit_seconds=0.05,
-    free_space_margin=0,
-)
+# A GUI event loop under test answers a little slower than a bare download.
+FAST = dataclasses.replace(FAST_TRANSFERS, read_timeout=2.0)
 LAPTOP = Machine(ram_bytes=8_000_000_000)  # small enough that the catalog shows all three fits
 MODEL_NAME = MODEL_FILENAME.removesuffix(".gguf")
 T = TypeVar("T", bound=QWidget)
