@@ -238,15 +238,24 @@ class LlamaEngine:
         started = time.perf_counter()
         n_ctx = llm.n_ctx()
         reserve = min(options.max_tokens or 1024, n_ctx // 2)
+        last_counted: dict[str, Any] = {}
+
+        def count(messages: list[dict[str, Any]]) -> int:
+            # The last prompt counted is the one fitted; keep it rather than render it again.
+            prompt = self.render(messages, options.template_vars)
+            last_counted.update(messages=messages, prompt=prompt, tokens=self.tokenize(prompt))
+            return len(last_counted["tokens"])
+
         fitted = fit_messages(
             options.messages,
-            lambda msgs: self.count_tokens(msgs, options.template_vars),
+            count,
             n_ctx - reserve,
             policy=options.context_policy,
             estimate_tokens=lambda m: len(llm.tokenize(str(m.get("content", "")).encode(), add_bos=False)),
         )
-        prompt = self.render(fitted.messages, options.template_vars)
-        tokens = self.tokenize(prompt)
+        if last_counted.get("messages") is not fitted.messages:
+            count(fitted.messages)
+        prompt, tokens = last_counted["prompt"], last_counted["tokens"]
         self._restore_state(options.cache_key, tokens)
         self._check_abort(True)  # long prompt processing stays stoppable
         reused = common_prefix(llm._input_ids.tolist(), tokens)
