@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication, QPushButton  # noqa: E402
 
-from desktop.commands.models import import_model  # noqa: E402
 from desktop.library.downloads import DownloadManager  # noqa: E402
 from desktop.library.hardware import Machine, detect_machine  # noqa: E402
 from desktop.library.hub import HubClient  # noqa: E402
+from desktop.library.importing import import_model  # noqa: E402
 from desktop.library.jobs import DownloadState  # noqa: E402
 from desktop.library.network import OFFLINE_SETTING, offline_check_for  # noqa: E402
 from desktop.library.transfer import TransferSettings  # noqa: E402

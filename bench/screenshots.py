@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.chat.defaults import save_chat_defaults  # noqa: E402
-from desktop.commands.models import import_model, model_from_file  # noqa: E402
+from desktop.library.importing import import_model, model_from_file  # noqa: E402
 from desktop.paths import resolve_paths  # noqa: E402
 from desktop.store import Store  # noqa: E402
 from desktop.store.records import ChatSettings  # noqa: E402

@@ -37,7 +37,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.chat.defaults import save_chat_defaults  # noqa: E402
-from desktop.commands.models import import_model  # noqa: E402
+from desktop.library.importing import import_model  # noqa: E402
 from desktop.paths import resolve_paths  # noqa: E402
 from desktop.store import Store  # noqa: E402
 from desktop.store.records import ChatSettings  # noqa: E402

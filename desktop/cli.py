@@ -9,6 +9,7 @@ import sys
 from desktop import __version__
 from desktop.commands import chat, history, info, models
 from desktop.commands.common import UserError, add_common, paths_for
+from desktop.library.errors import LibraryError
 
 log = logging.getLogger("openweight")
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
         setup_logging(paths_for(args).log_file)
         return int(handler(args) or 0)
-    except UserError as exc:
+    except (UserError, LibraryError) as exc:
         sys.stderr.write(f"openweight: {exc}\n")
         return 1
     except KeyboardInterrupt:

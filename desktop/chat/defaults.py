@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.chat.context import DROP_OLDEST
+from desktop.engine.context import DROP_OLDEST
 from desktop.store.records import ChatSettings
 from desktop.store.settings import Settings
 

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.chat.defaults import chat_defaults
+from desktop.chat.prompt import conversation_prompt, template_variables
 from desktop.chat.titles import title_from_message
-from desktop.engine.client import EngineClient, EngineLoadError
-from desktop.engine.options import GenerateOptions, LoadOptions
+from desktop.engine.api import Delta, Done, Engine, EngineError, Failed, Loaded, Started, to_wire
+from desktop.engine.engines import Engines
+from desktop.engine.options import GenerateOptions
 from desktop.store import Store
 from desktop.store.history import NotFoundError
-from desktop.store.records import ChatSettings, Message, ModelFile
+from desktop.store.records import Message, ModelFile
 
 log = logging.getLogger("openweight.chat")
 
@@ -34,27 +35,18 @@ class TurnResult:
     error: str | None
 
 
-def template_variables(settings: ChatSettings, reasoning_style: str | None) -> dict[str, Any]:
-    """The chat-template switches a chat's settings turn on."""
-    variables: dict[str, Any] = {}
-    if reasoning_style == "harmony" and settings.reasoning_effort:
-        variables["reasoning_effort"] = settings.reasoning_effort
-    if reasoning_style == "think" and settings.thinking is False:
-        variables["enable_thinking"] = False
-    return variables
-
-
 class ChatSession:
-    """Runs turns of one conversation at a time against an engine client.
+    """Runs turns of one conversation at a time through the engine that owns each model.
 
     Owns no thread: call it from the thread that owns the store connection (a worker in
     the window, the main thread in the CLI). stop() may be called from any thread.
     """
 
-    def __init__(self, store: Store, client: EngineClient) -> None:
+    def __init__(self, store: Store, engines: Engines) -> None:
         self.store = store
         self.history = store.history
-        self.client = client
+        self.engines = engines
+        self._answering: Engine | None = None
 
     # -- starting turns ------------------------------------------------------------------
 
@@ -91,6 +83,10 @@ class ChatSession:
         name = requested or conv.model
         model = models.find(name) if name else models.default()
         if model is None and name:
+            model = next((m for m in self.engines.remote_models() if m.name == name), None)
+            if model is not None:
+                return model
+        if model is None and name:
             raise ChatError(f"No installed model is called {name!r}. See 'openweight models list'.")
         if model is None:
             raise ChatError(
@@ -105,8 +101,8 @@ class ChatSession:
                on_event: EventCallback | None = None) -> TurnResult:
         """Generate the answer to parent (a user message), persisting as it streams."""
         emit = on_event or (lambda event: None)
-        conv = self.history.conversation(conversation_id)
-        settings = conv.settings.merged_over(chat_defaults(self.store.settings))
+        prompt = conversation_prompt(self.store, conversation_id, parent.id)
+        settings = prompt.settings
         self.history.update_conversation(conversation_id, model=model.name)
         reply = self.history.add_message(
             conversation_id, "assistant", "", parent_id=parent.id, status="streaming",
@@ -119,14 +115,13 @@ class ChatSession:
         status, stop_reason, error = "failed", None, None
         last_flush = time.monotonic()
         try:
-            load = LoadOptions(path=model.path, n_ctx=settings.context_length)
-            info = self.client.load(load, lambda v: emit({"event": "progress", "value": v}))
-            emit({"event": "loaded", "info": info})
-            branch = self.history.branch(conversation_id, parent.id)
-            messages = prompt_messages(conv.system_prompt, branch)
+            engine = self._answering = self.engines.for_model(model)
+            info = engine.load(model, settings.context_length,
+                               lambda v: emit({"event": "progress", "value": v}))
+            emit(to_wire(Loaded(info)))
             style = model.reasoning_style or info.get("reasoning_style")
             options = GenerateOptions(
-                messages=messages,
+                messages=prompt.messages,
                 temperature=settings.temperature if settings.temperature is not None else 0.7,
                 top_p=settings.top_p if settings.top_p is not None else 0.95,
                 max_tokens=settings.max_tokens,
@@ -135,38 +130,42 @@ class ChatSession:
                 cache_key=f"conversation-{conversation_id}",
                 reasoning_style=style,
             )
-            for event in self.client.generate(options):
-                kind = event.get("event")
-                if kind == "delta":
-                    answer.append(event.get("answer", ""))
-                    reasoning.append(event.get("reasoning", ""))
-                    if event.get("tool_calls"):
+            for event in engine.generate(options):
+                if isinstance(event, Delta):
+                    answer.append(event.answer)
+                    reasoning.append(event.reasoning)
+                    if event.tool_calls:
                         # Kept and shown, not executed: the app runs no tools yet.
-                        stats.setdefault("tool_calls", []).extend(event["tool_calls"])
+                        stats.setdefault("tool_calls", []).extend(event.tool_calls)
                     if time.monotonic() - last_flush >= FLUSH_SECONDS:
                         self.history.update_message(
                             reply.id, content="".join(answer), reasoning="".join(reasoning)
                         )
                         last_flush = time.monotonic()
-                elif kind == "started":
-                    stats["dropped_messages"] = event.get("dropped_messages", 0)
-                elif kind == "done":
-                    stats.update(event.get("stats", {}))
-                    stop_reason = event.get("stop_reason")
+                elif isinstance(event, Started):
+                    stats["dropped_messages"] = event.dropped_messages
+                    if event.estimated:
+                        stats["estimated_tokens"] = True
+                elif isinstance(event, Done):
+                    stats.update(event.stats)
+                    stop_reason = event.stop_reason
                     status = "stopped" if stop_reason == "stopped" else "complete"
-                elif kind == "error":
-                    error = event.get("message")
-                    if event.get("kind") == "context_full":
+                elif isinstance(event, Failed):
+                    error = event.message
+                    if event.kind == "context_full":
                         stats["context_full"] = True
-                emit(event)
-        except EngineLoadError as exc:
+                    if event.kind == "cut_off":
+                        status = "interrupted"
+                emit(to_wire(event))
+        except EngineError as exc:
             error = str(exc)
-            emit({"event": "error", "kind": "crash" if exc.crashed else "load", "message": error})
+            emit(to_wire(Failed(exc.kind, error)))
         except KeyboardInterrupt:
             status, stop_reason = "stopped", "stopped"
             raise
         finally:
-            if error and status != "complete":
+            self._answering = None
+            if error and status not in ("complete", "interrupted"):
                 status = "stopped" if stop_reason == "stopped" else "failed"
             stats["model"] = model.name
             self.history.update_message(
@@ -177,19 +176,9 @@ class ChatSession:
         return TurnResult(self.history.message(reply.id), stop_reason, error)
 
     def stop(self) -> None:
-        self.client.stop()
-
-
-def prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
-    """The chat messages a prompt is made of (the window counts them for its context meter)."""
-    messages: list[dict[str, Any]] = []
-    if system_prompt.strip():
-        messages.append({"role": "system", "content": system_prompt})
-    for m in branch:
-        if m.role == "assistant" and m.status in ("failed",) and not m.content:
-            continue
-        messages.append({"role": m.role, "content": m.content})
-    return messages
+        engine = self._answering
+        if engine is not None:
+            engine.stop()
 
 
 def ensure_conversation(store: Store, conversation_id: int | None, *, model: str | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop.chat.session import ChatError, ChatSession, ensure_conversation
 from desktop.commands.common import UserError, add_common, open_store
-from desktop.engine.client import EngineClient
+from desktop.engine.engines import build_engines
 from desktop.store import Store
 from desktop.store.records import ChatSettings
 
@@ -87,7 +87,7 @@ def _resolve_model_arg(store: Store, name: str | None) -> str | None:
     if not name:
         return None
     if store.models.find(name) is None and name.lower().endswith(".gguf"):
-        from desktop.commands.models import import_model
+        from desktop.library.importing import import_model
 
         return import_model(store, name).name
     return name
@@ -95,8 +95,8 @@ def _resolve_model_arg(store: Store, name: str | None) -> str | None:
 
 def run(args: argparse.Namespace) -> int:
     store = open_store(args)
-    client = EngineClient()
-    session = ChatSession(store, client)
+    engines = build_engines(store)
+    session = ChatSession(store, engines)
     started: int | None = None  # the chat this command opened, if it was not given one
     try:
         model_name = _resolve_model_arg(store, args.model)
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         # history with an empty "New chat".
         if started is not None and not store.history.messages(started):
             store.history.delete_conversation(started)
-        client.close()
+        engines.close()
         store.close()
 
 

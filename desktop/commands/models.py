@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from desktop.commands.common import UserError, add_common, open_store, print_json
-from desktop.engine.gguf_meta import GGUFError, read_gguf
-from desktop.engine.reasoning import detect_style
-from desktop.store import Store
-from desktop.store.records import ModelFile
+from desktop.library.errors import NotAModelError
+from desktop.library.importing import import_model as import_model_file
+from desktop.library.units import format_bytes, format_params
 
 
 def register(subparsers: Any) -> None:
@@ -41,50 +40,6 @@ def register(subparsers: Any) -> None:
     models_hub.register(sub, add_common)
 
 
-def model_from_file(path: Path, name: str | None = None, source: str = "import") -> ModelFile:
-    """What the GGUF header says about a file, as a registry record."""
-    info = read_gguf(path)
-    return ModelFile(
-        name=name or path.stem,
-        path=str(path),
-        size_bytes=info.size_bytes,
-        architecture=info.architecture,
-        parameters=info.parameters,
-        quantization=info.quantization,
-        context_length=info.context_length,
-        has_chat_template=info.chat_template is not None,
-        reasoning_style=detect_style(info.chat_template, info.architecture),
-        source=source,
-    )
-
-
-def import_model(store: Store, path_text: str, name: str | None = None) -> ModelFile:
-    path = Path(path_text).expanduser().resolve()
-    try:
-        model = model_from_file(path, name)
-    except GGUFError as exc:
-        raise UserError(str(exc)) from None
-    existing = store.models.find(str(path))
-    if existing is not None:
-        model.name = existing.name
-    return store.models.add(model)
-
-
-def human_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.0f} {unit}" if unit in ("B", "KB") else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
-
-
-def human_params(n: int | None) -> str:
-    if not n:
-        return "?"
-    return f"{n / 1e9:.1f}B" if n >= 1e9 else f"{n / 1e6:.0f}M"
-
-
 def list_models(args: argparse.Namespace) -> int:
     store = open_store(args)
     models = store.models.all()
@@ -100,16 +55,19 @@ def list_models(args: argparse.Namespace) -> int:
     for m in models:
         mark = "*" if m.name == default else " "
         missing = "" if Path(m.path).is_file() else "  (file missing)"
-        print(f"{mark} {m.name}  {human_params(m.parameters)} {m.quantization or ''}  "
-              f"{human_size(m.size_bytes)}  ctx {m.context_length or '?'}  {m.architecture or ''}{missing}")
+        print(f"{mark} {m.name}  {format_params(m.parameters)} {m.quantization or ''}  "
+              f"{format_bytes(m.size_bytes)}  ctx {m.context_length or '?'}  {m.architecture or ''}{missing}")
     return 0
 
 
 def import_command(args: argparse.Namespace) -> int:
     store = open_store(args)
-    model = import_model(store, args.path, args.name)
+    try:
+        model = import_model_file(store, args.path, args.name)
+    except NotAModelError as exc:
+        raise UserError(str(exc)) from None
     default = " (default)" if store.models.default_name == model.name else ""
-    print(f"Imported {model.name}{default}: {model.architecture}, {human_params(model.parameters)} "
+    print(f"Imported {model.name}{default}: {model.architecture}, {format_params(model.parameters)} "
           f"parameters, {model.quantization or 'unknown quantization'}, context "
           f"{model.context_length or '?'}, {'with' if model.has_chat_template else 'without'} a chat template.")
     return 0

@@ -20,16 +20,27 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from desktop.engine.api import EngineError
 from desktop.engine.options import GenerateOptions, LoadOptions
 
 log = logging.getLogger("openweight.engine.client")
 host_log = logging.getLogger("openweight.engine.host")
 
-TERMINAL_EVENTS = {"done", "error", "loaded", "counted", "unloaded", "info", "bye"}
+TERMINAL_EVENTS = {"done", "error", "loaded", "counted", "embedded", "unloaded", "info", "bye"}
 
 
-class EngineCrashed(Exception):
+class EngineCrashed(EngineError):
     """The host process ended unexpectedly; the message explains it for a person."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "crash")
+
+
+class EngineLoadError(EngineError):
+    """The model could not be loaded (or the host died loading it)."""
+
+    def __init__(self, message: str, crashed: bool = False) -> None:
+        super().__init__(message, "crash" if crashed else "load")
 
 
 def host_command() -> list[str]:
@@ -257,6 +268,14 @@ class EngineClient:
                 return event
         raise EngineCrashed("The model engine stopped without answering.")
 
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        for event in self.request("embed", "embedding text", texts=texts):
+            if event.get("event") == "embedded":
+                return [list(v) for v in event["vectors"]]
+            if event.get("event") == "error":
+                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+        raise EngineCrashed("The model engine stopped without answering.")
+
     def info(self) -> dict[str, Any]:
         for event in self.request("info", "reading system information"):
             if event.get("event") == "info":
@@ -264,9 +283,3 @@ class EngineClient:
             if event.get("event") == "error":
                 raise EngineCrashed(event["message"])
         raise EngineCrashed("The model engine stopped without answering.")
-
-
-class EngineLoadError(Exception):
-    def __init__(self, message: str, crashed: bool = False) -> None:
-        super().__init__(message)
-        self.crashed = crashed

@@ -55,8 +55,9 @@ def main() -> int:
         format="%(name)s: %(message)s",
     )
 
-    from desktop.chat.context import ContextFullError
-    from desktop.engine.llama_engine import EngineError, LlamaEngine
+    from desktop.engine.api import EngineError
+    from desktop.engine.context import ContextFullError
+    from desktop.engine.llama_engine import LlamaEngine
     from desktop.engine.llama_log import LlamaLogRouter
     from desktop.engine.options import GenerateOptions, LoadOptions
 
@@ -118,6 +119,8 @@ def main() -> int:
             elif op == "generate":
                 final = engine.generate(GenerateOptions(**message["options"]), emit)
                 emit(final)
+            elif op == "embed":
+                emit({"event": "embedded", "vectors": engine.embed(list(message["texts"]))})
             elif op == "count":
                 tokens = engine.count_tokens(message["messages"], message.get("template_vars", {}))
                 emit({"event": "counted", "tokens": tokens, "n_ctx": engine.llm.n_ctx()})
@@ -135,7 +138,7 @@ def main() -> int:
             emit({"event": "error", "kind": "context_full", "message": str(exc),
                   "used": exc.used, "limit": exc.limit})
         except EngineError as exc:
-            emit({"event": "error", "kind": "engine", "message": str(exc)})
+            emit({"event": "error", "kind": exc.kind, "message": str(exc)})
         except Exception as exc:  # noqa: BLE001 - report, keep serving; the app shows it
             logging.getLogger("openweight.host").exception("request %s failed", op)
             emit({"event": "error", "kind": "internal", "message": f"Unexpected engine error: {exc}"})

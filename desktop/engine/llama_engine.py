@@ -12,14 +12,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from desktop.chat.context import fit_messages
+from desktop.engine.api import EngineError
+from desktop.engine.context import fit_messages
 from desktop.engine.fallback_templates import fallback_template
-from desktop.engine.gguf_meta import GGUFInfo, read_gguf
 from desktop.engine.llama_log import LlamaLogRouter, explain_load_failure
 from desktop.engine.options import GenerateOptions, LoadOptions
 from desktop.engine.reasoning import (
     ReasoningEvent,
-    detect_style,
     make_parser,
     strip_reasoning_for_history,
     template_opens_thinking,
@@ -28,21 +27,19 @@ from desktop.engine.state_cache import StateCache, common_prefix
 from desktop.engine.system import physical_cores
 from desktop.engine.templates import render_chat_prompt
 from desktop.engine.textstream import StopStringFilter, Utf8Stream
+from desktop.modelfile.gguf import GGUFInfo, read_gguf
+from desktop.modelfile.memory import estimate_for_gguf, total_ram
+from desktop.modelfile.style import detect_style
 
 log = logging.getLogger("openweight.engine")
 
 DEFAULT_CONTEXT = 8192
+EMBEDDING_CONTEXT = 2048  # tokens an embedding model may see at once (passages are shorter)
 FLUSH_SECONDS = 1 / 30  # pieces reach the app about 30 times a second, not once per token
-
-
-class EngineError(Exception):
-    """A failure the user should read; the message says what happened and what to do."""
 
 
 def context_for_memory(info: GGUFInfo, requested: int | None) -> int:
     """The context length to use: asked for (or 8,192), no more than trained, fitting in RAM."""
-    from desktop.library.hardware import estimate_for_gguf, total_ram
-
     trained = info.context_length or DEFAULT_CONTEXT
     n_ctx = min(requested or DEFAULT_CONTEXT, trained)
     ram = total_ram()
@@ -83,14 +80,18 @@ class LlamaEngine:
         try:
             info = read_gguf(options.path)
         except ValueError as exc:
-            raise EngineError(str(exc)) from None
+            raise EngineError(str(exc), "load") from None
         gpu = bool(low.llama_supports_gpu_offload())
         n_gpu_layers = options.n_gpu_layers if options.n_gpu_layers is not None else (-1 if gpu else 0)
         n_ctx = context_for_memory(info, options.n_ctx)
         threads = options.n_threads or physical_cores()
+        n_batch = 512
+        if options.embedding:
+            # Encoder models see a whole passage at once: one batch holds the longest one.
+            n_ctx = n_batch = min(info.context_length or 512, options.n_ctx or EMBEDDING_CONTEXT)
         kwargs: dict[str, Any] = dict(
             model_path=options.path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-            n_batch=512, n_ubatch=512, n_gpu_layers=n_gpu_layers,
+            n_batch=n_batch, n_ubatch=n_batch, n_gpu_layers=n_gpu_layers, embedding=options.embedding,
             flash_attn=options.flash_attn if options.flash_attn is not None else True,
             # Sliding-window models would otherwise forget the start of the cache and force
             # a full reprocess on every turn.
@@ -135,6 +136,8 @@ class LlamaEngine:
             "has_chat_template": info.chat_template is not None,
             "warnings": warnings,
             "devices": self._devices_used(),
+            "embedding": options.embedding,
+            "n_embd": llm.n_embd(),
         }
         return self.load_summary
 
@@ -168,7 +171,7 @@ class LlamaEngine:
         except (ValueError, RuntimeError, OSError) as exc:
             lines = self.log_router.lines_since(mark)
             log.warning("load failed: %s; llama.cpp said: %s", exc, lines[-5:])
-            raise EngineError(explain_load_failure(lines, kwargs["model_path"])) from None
+            raise EngineError(explain_load_failure(lines, kwargs["model_path"]), "load") from None
         finally:
             low.llama_model_default_params = original
 
@@ -221,6 +224,16 @@ class LlamaEngine:
 
     def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any]) -> int:
         return len(self.tokenize(self.render(messages, template_vars)))
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """Unit-length vectors, one per text; texts longer than the model's window are cut."""
+        llm = self._require()
+        if not llm.context_params.embeddings:
+            raise EngineError("This model was not loaded for embeddings.")
+        try:
+            return [list(map(float, v)) for v in llm.embed(texts, normalize=True, truncate=True)]
+        except (RuntimeError, ValueError) as exc:
+            raise EngineError(f"The embedding model failed: {exc}") from None
 
     # -- generation ----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.chat.context import DROP_OLDEST
+from desktop.engine.context import DROP_OLDEST
 
 
 @dataclass
@@ -19,6 +19,7 @@ class LoadOptions:
     n_threads: int | None = None
     flash_attn: bool | None = None
     state_cache_bytes: int = 512 * 1024 * 1024
+    embedding: bool = False  # an embedding model: embed() instead of generate()
 
 
 @dataclass

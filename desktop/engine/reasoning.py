@@ -232,15 +232,6 @@ def make_parser(style: str, *, starts_in_reasoning: bool = False) -> ReasoningPa
     raise ValueError(f"unknown reasoning style: {style!r}")
 
 
-def detect_style(chat_template: str | None, architecture: str | None) -> str:
-    """Pick the reasoning style from a model's chat template and GGUF architecture."""
-    if (chat_template and "<|channel|>" in chat_template) or architecture == "gpt-oss":
-        return "harmony"
-    if chat_template and "<think>" in chat_template:
-        return "think"
-    return "none"
-
-
 def template_opens_thinking(rendered_prompt: str) -> bool:
     """True when the generation prompt already opened a <think> block (DeepSeek-R1)."""
     return rendered_prompt.rstrip().endswith("<think>")

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from desktop.engine.gguf_meta import GGUFError, read_gguf
-from desktop.engine.reasoning import detect_style
 from desktop.library.errors import LibraryError, NotAModelError
 from desktop.library.filenames import split_part_names
+from desktop.modelfile.gguf import GGUFError, read_gguf
+from desktop.modelfile.style import detect_style
 from desktop.store import ModelFile, Store
 
 log = logging.getLogger("openweight.library")

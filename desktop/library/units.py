@@ -17,6 +17,13 @@ def format_bytes(count: float) -> str:
     raise AssertionError("unreachable")
 
 
+def format_params(count: int | None) -> str:
+    """'8.0B' or '135M' parameters; '?' when unknown."""
+    if not count:
+        return "?"
+    return f"{count / 1e9:.1f}B" if count >= 1e9 else f"{count / 1e6:.0f}M"
+
+
 def format_rate(bytes_per_second: float) -> str:
     return f"{format_bytes(bytes_per_second)}/s"
 

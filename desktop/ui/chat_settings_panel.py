@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.chat.context import DROP_OLDEST, STOP
+from desktop.engine.context import DROP_OLDEST, STOP
 from desktop.store.records import ChatSettings
 
 EFFORTS = ("low", "medium", "high")

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from desktop.chat.context import DROP_OLDEST
+from desktop.engine.context import DROP_OLDEST
 from desktop.store.records import ChatSettings, Message, ModelFile
 from desktop.ui.engine_bridge import EngineBridge
 from desktop.ui.status_area import ContextUse, StatusArea, context_reserve

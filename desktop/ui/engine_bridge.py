@@ -65,9 +65,8 @@ class EngineBridge(QObject):
 
     @property
     def engine_pid(self) -> int | None:
-        client = self.worker.client
-        proc = client._proc if client is not None else None  # noqa: SLF001 - for checks only
-        return proc.pid if proc is not None else None
+        engines = self.worker.engines
+        return engines.local.pid if engines is not None else None
 
     def shutdown(self) -> None:
         """Finish the current request (it was asked to stop), close the engine, end the thread."""

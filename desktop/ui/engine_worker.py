@@ -12,10 +12,18 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from desktop.chat.defaults import chat_defaults, default_system_prompt
-from desktop.chat.session import ChatError, ChatSession, prompt_messages, template_variables
-from desktop.engine.client import EngineClient, EngineCrashed, EngineLoadError
-from desktop.engine.options import LoadOptions
+from desktop.chat.defaults import default_system_prompt
+from desktop.chat.prompt import (
+    Prompt,
+    conversation_prompt,
+    effective_settings,
+    prompt_messages,
+    template_variables,
+)
+from desktop.chat.session import ChatError, ChatSession
+from desktop.engine.api import EngineError
+from desktop.engine.client import EngineClient
+from desktop.engine.engines import Engines, build_engines
 from desktop.store import Store
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings
@@ -55,7 +63,7 @@ class EngineWorker(QObject):
         self.database = database
         self.make_client = make_client
         self.store: Store | None = None
-        self.client: EngineClient | None = None
+        self.engines: Engines | None = None
         self.session: ChatSession | None = None
         self.latest_count = 0  # set by the window; older count requests are skipped
         self._lock = threading.Lock()
@@ -72,31 +80,31 @@ class EngineWorker(QObject):
         with self._lock:
             self._stopped.add(request_id)
             running = self._running == request_id
-        if running and self.client is not None:
-            self.client.stop()
+        if running and self.session is not None:
+            self.session.stop()
 
     def kill_engine(self) -> None:
         """Last resort at exit when the engine does not stop: end its process."""
-        if self.client is not None:
-            self.client.close(timeout=1.0)
+        if self.engines is not None:
+            self.engines.close(timeout=1.0)
 
     # -- slots run in the worker thread --------------------------------------------------
 
     @Slot()
     def open(self) -> None:
         self.store = Store(self.database)
-        self.client = self.make_client()
-        self.session = ChatSession(self.store, self.client)
+        self.engines = build_engines(self.store, self.make_client)
+        self.session = ChatSession(self.store, self.engines)
 
     @Slot()
     def shutdown(self) -> None:
         try:
-            if self.client is not None:
-                self.client.close()
+            if self.engines is not None:
+                self.engines.close()
         finally:
             if self.store is not None:
                 self.store.close()
-            self.store = self.client = self.session = None
+            self.store = self.engines = self.session = None
             QThread.currentThread().quit()
 
     @Slot(int, int, int, str)
@@ -111,7 +119,7 @@ class EngineWorker(QObject):
         with self._lock:
             self._running = request_id
         clock = ThinkingClock()
-        stop_sent_for: list[int | None] = [None]
+        stop_sent = [False]
         load_failed = [False]
         model_label = [model_name]
 
@@ -123,9 +131,8 @@ class EngineWorker(QObject):
             elif kind == "error" and event.get("kind") in ("crash", "load"):
                 load_failed[0] = True
             if event.get("event") in ("started", "delta") and self._is_stopped(request_id):
-                engine_request = self.client.current_request_id if self.client else None
-                if stop_sent_for[0] != engine_request:  # a stop sent while loading is forgotten
-                    stop_sent_for[0] = engine_request
+                if not stop_sent[0]:  # a stop sent while loading is forgotten: send it again
+                    stop_sent[0] = True
                     self.session.stop()
             self.event.emit(request_id, conversation_id, event)
 
@@ -165,11 +172,11 @@ class EngineWorker(QObject):
     @Slot(int, int, object)
     def count(self, request_id: int, conversation_id: int, draft: dict[str, Any]) -> None:
         """Count the tokens the next prompt would use (conversation id 0: a chat not yet saved)."""
-        if request_id != self.latest_count or self.store is None or self.client is None:
+        if request_id != self.latest_count or self.store is None or self.engines is None:
             return
         try:
             result = self._count(request_id, conversation_id, draft)
-        except (EngineLoadError, EngineCrashed, ChatError, NotFoundError) as exc:
+        except (EngineError, ChatError, NotFoundError) as exc:
             result = {"error": str(exc)}
         except Exception as exc:  # noqa: BLE001 - a failed count only costs the exact figure
             log.exception("counting tokens failed")
@@ -181,47 +188,52 @@ class EngineWorker(QObject):
     def _count(
         self, request_id: int, conversation_id: int, draft: dict[str, Any]
     ) -> dict[str, Any]:
-        assert self.store is not None and self.client is not None and self.session is not None
-        history = self.store.history
+        assert self.store is not None and self.engines is not None and self.session is not None
         if conversation_id:
-            conv = history.conversation(conversation_id)
-            settings, system_prompt = conv.settings, conv.system_prompt
             model = self.session.resolve_model(conversation_id, draft.get("model"))
-            branch = history.branch(conversation_id)
+            prompt = conversation_prompt(self.store, conversation_id, draft=draft.get("text", ""))
         else:
             settings = ChatSettings.from_json(draft.get("settings") or "{}")
             system_prompt = draft.get("system_prompt") or default_system_prompt(self.store.settings)
-            model = self.store.models.find(draft["model"]) if draft.get("model") else None
-            model = model or self.store.models.default()
-            branch = []
+            found = self.store.models.find(draft["model"]) if draft.get("model") else None
+            if found is None and draft.get("model"):
+                found = next((m for m in self.engines.remote_models()
+                              if m.name == draft["model"]), None)
+            model = found or self.store.models.default()
             if model is None:
                 raise ChatError("No model is installed yet.")
-        settings = settings.merged_over(chat_defaults(self.store.settings))
-        options = LoadOptions(path=model.path, n_ctx=settings.context_length)
-        if self.client.loaded_options != options or not self.client.running:
+            messages = prompt_messages(system_prompt, [])
+            if draft.get("text", "").strip():
+                messages.append({"role": "user", "content": draft["text"]})
+            prompt = Prompt(messages, effective_settings(self.store, settings))
+        settings = prompt.settings
+        engine = self.engines.for_model(model)
+        local = self.engines.local
+        if engine is local and not local.is_loaded(model, settings.context_length):
             if not draft.get("allow_load") or model.path in self._failed_paths:
                 return {"not_loaded": True}
             try:
-                info = self.client.load(
-                    options,
+                info = local.load(
+                    model, settings.context_length,
                     lambda v: self.event.emit(
                         request_id,
                         conversation_id,
                         {"event": "progress", "value": v, "model": model.name},
                     ),
                 )
-            except (EngineLoadError, EngineCrashed):
+            except EngineError:
                 self._failed_paths.add(model.path)
                 raise
             self.event.emit(request_id, conversation_id, {"event": "loaded", "info": info})
-        style = model.reasoning_style or (self.client.loaded or {}).get("reasoning_style")
-        messages = prompt_messages(system_prompt, branch)
-        if draft.get("text", "").strip():
-            messages.append({"role": "user", "content": draft["text"]})
-        counted = self.client.count_tokens(messages, template_variables(settings, style))
+        elif engine is not local:
+            engine.load(model, settings.context_length)
+        loaded = local.loaded_info if engine is local else None
+        style = model.reasoning_style or (loaded or {}).get("reasoning_style")
+        counted = engine.count_tokens(prompt.messages, template_variables(settings, style))
         return {
-            "tokens": int(counted["tokens"]),
-            "n_ctx": int(counted["n_ctx"]),
+            "tokens": counted.tokens,
+            "n_ctx": counted.n_ctx,
+            "estimated": counted.estimated,
             "max_tokens": settings.max_tokens,
             "policy": settings.context_policy,
         }

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from desktop.commands.common import UserError
-from desktop.commands.models import import_model
+from desktop.library.errors import NotAModelError
+from desktop.library.importing import import_model
 from desktop.store import Store
 from desktop.store.records import ModelFile
 
@@ -33,7 +33,7 @@ def add_model_file(store: Store, choose: FileChooser, warn: Warn) -> ModelFile |
         return None
     try:
         return import_model(store, path)
-    except UserError as exc:
+    except NotAModelError as exc:
         warn("This file cannot be used", str(exc))
     except OSError as exc:
         warn("This file cannot be read", f"{path}: {exc.strerror or exc}")

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from desktop.commands.models import human_params, human_size
+from desktop.library.units import format_bytes, format_params
 from desktop.store.records import ModelFile
 
 ADD_FILE = "__add_file__"
@@ -17,9 +17,9 @@ BROWSE = "__browse__"
 def model_summary(model: ModelFile) -> str:
     """The facts that tell models apart: parameters, quantization, file size."""
     facts = [
-        human_params(model.parameters) if model.parameters else "",
+        format_params(model.parameters) if model.parameters else "",
         model.quantization or "",
-        human_size(model.size_bytes) if model.size_bytes else "",
+        format_bytes(model.size_bytes) if model.size_bytes else "",
     ]
     summary = " · ".join(f for f in facts if f and f != "?")
     if not Path(model.path).is_file():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
-from desktop.chat.context import STOP
+from desktop.engine.context import STOP
 from desktop.ui.theme import Colors
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.chat.context import STOP, ContextFullError, fit_messages
+from desktop.engine.context import STOP, ContextFullError, fit_messages
 from desktop.engine.textstream import StopStringFilter, Utf8Stream
 
 

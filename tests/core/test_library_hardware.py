@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine.gguf_meta import read_gguf
 from desktop.library.hardware import (
     GPU,
     Machine,
@@ -20,6 +19,7 @@ from desktop.library.hardware import (
     fit_label,
 )
 from desktop.library.units import format_bytes, format_duration, format_rate
+from desktop.modelfile.gguf import read_gguf
 from tests.fakehub import locate_test_model
 
 GB = 1_000_000_000

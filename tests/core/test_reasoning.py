@@ -12,13 +12,13 @@ import pytest
 
 from desktop.engine.reasoning import (
     ReasoningEvent,
-    detect_style,
     make_parser,
     merge_events,
     strip_reasoning_for_history,
     template_opens_thinking,
 )
 from desktop.engine.templates import ChatTemplateError, render_chat_prompt
+from desktop.modelfile.style import detect_style
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "data" / "templates"
 MARKERS = ("<|", "|>", "<think>", "</think>")

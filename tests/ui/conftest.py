@@ -18,8 +18,8 @@ from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from desktop.chat.defaults import save_chat_defaults
-from desktop.commands.models import import_model
 from desktop.engine.client import EngineClient
+from desktop.library.importing import import_model
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import Store
 from desktop.store.records import ChatSettings

@@ -149,7 +149,7 @@ WINDOW_PROCESS = """
 import sys, time
 from PySide6.QtWidgets import QApplication
 from desktop.chat.defaults import save_chat_defaults
-from desktop.commands.models import import_model
+from desktop.library.importing import import_model
 from desktop.paths import resolve_paths
 from desktop.store import Store
 from desktop.store.records import ChatSettings

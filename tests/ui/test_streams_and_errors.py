@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from desktop.commands.models import model_from_file
+from desktop.library.importing import model_from_file
 from desktop.store import Store
 from desktop.store.records import ChatSettings
 from desktop.ui.main_window import MainWindow

@@ -19,9 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.commands.common import UserError
-from desktop.commands.models import import_model
 from desktop.library.errors import LibraryError
+from desktop.library.importing import import_model
 from desktop.library.installed import remove_model
 from desktop.library.units import format_bytes
 from desktop.store import ModelFile, Store
@@ -183,7 +182,7 @@ class InstalledTab(QWidget):
             return
         try:
             model = import_model(self.store, path)
-        except (UserError, LibraryError, OSError) as exc:
+        except (LibraryError, OSError) as exc:
             show_error(self.error, f"Could not add {Path(path).name}: {exc}")
             return
         self._say(f"Added {model.name}.")

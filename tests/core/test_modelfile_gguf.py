@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.engine.gguf_meta import MAX_CONTEXT, GGUFError, read_gguf
+from desktop.modelfile.gguf import MAX_CONTEXT, GGUFError, read_gguf
 from tests.helpers import patch_gguf_value
 
 

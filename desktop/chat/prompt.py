@@ -1,0 +1,58 @@
+"""Building the prompt for a chat's next answer: system prompt, history, template switches.
+
+One place for it, so the answer and the window's context meter always count the same prompt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from desktop.chat.defaults import chat_defaults
+from desktop.store import Store
+from desktop.store.records import ChatSettings, Message
+
+
+@dataclass
+class Prompt:
+    messages: list[dict[str, Any]]
+    settings: ChatSettings  # the chat's settings with the app's defaults filled in
+
+
+def template_variables(settings: ChatSettings, reasoning_style: str | None) -> dict[str, Any]:
+    """The chat-template switches a chat's settings turn on."""
+    variables: dict[str, Any] = {}
+    if reasoning_style == "harmony" and settings.reasoning_effort:
+        variables["reasoning_effort"] = settings.reasoning_effort
+    if reasoning_style == "think" and settings.thinking is False:
+        variables["enable_thinking"] = False
+    return variables
+
+
+def prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
+    """The chat messages a prompt is made of: the system prompt, then the branch's turns."""
+    messages: list[dict[str, Any]] = []
+    if system_prompt.strip():
+        messages.append({"role": "system", "content": system_prompt})
+    for m in branch:
+        if m.role == "assistant" and m.status in ("failed",) and not m.content:
+            continue
+        messages.append({"role": m.role, "content": m.content})
+    return messages
+
+
+def effective_settings(store: Store, settings: ChatSettings) -> ChatSettings:
+    return settings.merged_over(chat_defaults(store.settings))
+
+
+def conversation_prompt(store: Store, conversation_id: int, up_to: int | None = None,
+                        draft: str = "") -> Prompt:
+    """The prompt for the answer after message up_to (default: the current branch's end),
+    with an unsent draft appended as the user's next message when given."""
+    conv = store.history.conversation(conversation_id)
+    branch = store.history.branch(conversation_id, up_to) if up_to else store.history.branch(
+        conversation_id)
+    messages = prompt_messages(conv.system_prompt, branch)
+    if draft.strip():
+        messages.append({"role": "user", "content": draft})
+    return Prompt(messages, effective_settings(store, conv.settings))
