@@ -29,15 +29,19 @@ def template_variables(settings: ChatSettings, reasoning_style: str | None) -> d
     return variables
 
 
+def prompt_candidates(branch: list[Message]) -> list[Message]:
+    """The messages a prompt is built from (answers that failed empty are left out)."""
+    return [
+        m for m in branch if not (m.role == "assistant" and m.status == "failed" and not m.content)
+    ]
+
+
 def prompt_messages(system_prompt: str, branch: list[Message]) -> list[dict[str, Any]]:
     """The chat messages a prompt is made of: the system prompt, then the branch's turns."""
     messages: list[dict[str, Any]] = []
     if system_prompt.strip():
         messages.append({"role": "system", "content": system_prompt})
-    for m in branch:
-        if m.role == "assistant" and m.status in ("failed",) and not m.content:
-            continue
-        messages.append({"role": m.role, "content": m.content})
+    messages.extend({"role": m.role, "content": m.content} for m in prompt_candidates(branch))
     return messages
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from desktop.chat.prompt import prompt_candidates
 from desktop.engine.context import DROP_OLDEST
 from desktop.store.records import ChatSettings, Message, ModelFile
 from desktop.ui.engine_bridge import EngineBridge
@@ -29,13 +30,6 @@ class MeterInputs:
     system_prompt: str
     branch: list[Message] = field(default_factory=list)
     draft: str = ""
-
-
-def prompt_candidates(branch: list[Message]) -> list[Message]:
-    """The messages a prompt is built from (answers that failed empty are left out)."""
-    return [
-        m for m in branch if not (m.role == "assistant" and m.status == "failed" and not m.content)
-    ]
 
 
 def memory_start_id(
