@@ -4,7 +4,12 @@ No Qt here: the window's Documents page and the CLI both drive these classes. Em
 models run in an engine host (LocalEngine.embed); this package only sees vectors.
 """
 
-from desktop.documents.embedder import DEFAULT_EMBEDDING_MODEL, Embedder, choose_embedding_model
+from desktop.documents.embedder import (
+    DEFAULT_EMBEDDING_MODEL,
+    Embedder,
+    choose_embedding_model,
+    embedder_factory,
+)
 from desktop.documents.index import (
     Collection,
     CollectionStatus,
@@ -28,4 +33,5 @@ __all__ = [
     "Retriever",
     "Source",
     "choose_embedding_model",
+    "embedder_factory",
 ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop.documents.index import Collection
 from desktop.store.records import ModelFile
 
 # The catalog's embedding model suggested when none is installed: bge-small-en-v1.5 (Q8_0,
@@ -88,3 +89,14 @@ def choose_embedding_model(installed: list[ModelFile], wanted: str | None) -> Mo
             if name and m.name == name:
                 return m
     return embedding[0] if embedding else None
+
+
+def embedder_factory(embed: EmbedFunction, installed: Callable[[], list[ModelFile]]
+                     ) -> Callable[[Collection], Embedder | None]:
+    """embedder_for(collection): the installed model a collection's vectors come from."""
+
+    def embedder_for(collection: Collection) -> Embedder | None:
+        model = choose_embedding_model(installed(), collection.model)
+        return Embedder(embed, model) if model is not None else None
+
+    return embedder_for

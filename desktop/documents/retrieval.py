@@ -73,11 +73,21 @@ class Source:
                 "passage_ids": self.passage_ids, "start": self.start, "end": self.end}
 
     def marked_snippet(self, left: str = "[", right: str = "]") -> str:
-        out, last = [], 0
-        for a, b in self.highlights:
-            out += [self.snippet[last:a], left, self.snippet[a:b], right]
-            last = b
-        return "".join(out) + self.snippet[last:]
+        return mark(self.snippet, self.highlights, left, right)
+
+
+def mark(snippet: str, highlights: list[tuple[int, int]], left: str = "[", right: str = "]") -> str:
+    """The snippet with each highlighted span between left and right."""
+    out, last = [], 0
+    for a, b in highlights:
+        out += [snippet[last:a], left, snippet[a:b], right]
+        last = b
+    return "".join(out) + snippet[last:]
+
+
+def snippet_for(text: str, query: str) -> tuple[str, list[tuple[int, int]]]:
+    """A short extract of text around the query's words, and where those words are in it."""
+    return _snippet(text, query_words(query))
 
 
 def query_words(text: str) -> list[str]:
@@ -237,9 +247,17 @@ def _join(group: list[Hit]) -> str:
     return text
 
 
+def _stem(word: str) -> str:
+    """A crude stem, so "weighted" also marks "weight" (the index itself uses Porter's)."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
 def _snippet(text: str, words: list[str], width: int = 240) -> tuple[str, list[tuple[int, int]]]:
     """A window of text around the densest matches, with the matched words' spans."""
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\w*",
+    pattern = re.compile(r"\b(" + "|".join(re.escape(_stem(w)) for w in words) + r")\w*",
                          re.IGNORECASE) if words else None
     matches = list(pattern.finditer(text)) if pattern else []
     start = 0
