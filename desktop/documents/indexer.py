@@ -141,7 +141,7 @@ class IndexJob:
         progress = IndexProgress(collection.name, 0, len(work), 0, 0, total_bytes, None)
         pending: list[_Work] = []
         for item in work:
-            if not self._wait():
+            if not self._wait(progress):
                 break
             progress.current = item.found.path
             if item.reembed_only:
@@ -155,7 +155,8 @@ class IndexJob:
                 pending.append(item)
             else:
                 progress.files_done += 1
-            if sum(len(p.passages) for p in pending) >= EMBED_BATCH:
+            # Without a model nothing gains from batching: each file commits at once.
+            if embedder is None or sum(len(p.passages) for p in pending) >= EMBED_BATCH:
                 self._flush(index, collection, pending, embedder, summary, progress, started)
                 pending = []
             self._report(progress, started)
@@ -283,10 +284,14 @@ class IndexJob:
             progress.passages += count
             progress.files_done += 1
 
-    def _wait(self) -> bool:
-        """Blocks while paused; False once cancelled."""
-        while not self._running.wait(0.2):
-            pass
+    def _wait(self, progress: IndexProgress) -> bool:
+        """Blocks while paused (saying so once); False once cancelled."""
+        if not self._running.is_set():
+            progress.state = "paused"
+            self.on_progress(progress)
+            while not self._running.wait(0.2):
+                pass
+            progress.state = "indexing"
         return not self.cancelled
 
     def _report(self, progress: IndexProgress, started: float) -> None:
@@ -297,11 +302,7 @@ class IndexJob:
             progress.seconds_left = max(0.0, (progress.bytes_total - progress.bytes_done) / rate)
         elif progress.files_done:
             progress.seconds_left = left_files * elapsed / progress.files_done
-        if self.paused:
-            progress.state = "paused"
         self.on_progress(progress)
-        if progress.state == "paused":
-            progress.state = "indexing"
 
 
 def _unzip(rows: list[tuple[int, str]]) -> tuple[list[int], list[str]]:
