@@ -62,7 +62,7 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
     documents = DocumentSources(herons, engines.local.embed, store.models.all)
     session = ChatSession(store, engines, documents)
     conv = store.history.create_conversation(
-        model=model.name, settings=ChatSettings(context_length=512, max_tokens=32, temperature=0))
+        model=model.name, settings=ChatSettings(context_length=512, max_tokens=8, temperature=0))
     store.history.update_conversation(conv.id, collections=["Birds"])
     question = session.add_user_message(conv.id, "Where does the grey heron nest?")
     events: list[dict[str, Any]] = []
@@ -78,7 +78,7 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
     assert sources[0]["path"].endswith("heron.md")
     assert "[heron]" in mark(sources[0]["snippet"], [tuple(h) for h in sources[0]["highlights"]])
     started = next(e for e in events if e["event"] == "started")
-    assert started["prompt_tokens"] <= 512 - 32 and started["dropped_messages"] == 0
+    assert started["prompt_tokens"] <= 512 - 8 and started["dropped_messages"] == 0
     assert result.message.status == "complete"
 
     saved = store.history.message(result.message.id)
