@@ -14,7 +14,7 @@ import pytest
 from desktop.documents import DocumentIndex, DocumentsError, IndexJob, IndexProgress, Retriever
 from desktop.documents.passages import document_text, split_passages
 from desktop.documents.readers import SkipFile, read_document
-from desktop.documents.watcher import changed_collections
+from desktop.documents.watcher import Watcher, changed_collections
 from tests.documents_corpus import write_docx, write_encrypted_pdf, write_odt, write_pdf
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,3 +342,27 @@ def test_cancel_and_pause(tmp_path: Path, corpus: Path) -> None:
     job.on_progress = pause_once
     [resumed] = job.run()
     assert "paused" in states and states[-1] == "done" and resumed.indexed == 10
+
+
+def test_watcher_notices_a_change_while_running(tmp_path: Path, corpus: Path) -> None:
+    db = tmp_path / "documents.sqlite3"
+    DocumentIndex(db).create("Watched", [str(corpus)])
+    index_all(db)
+    noticed: list[list[str]] = []
+    changed = threading.Event()
+
+    def on_change(names: list[str]) -> None:
+        noticed.append(names)
+        changed.set()
+
+    watcher = Watcher(db, on_change, interval=0.05)
+    watcher.start()
+    try:
+        assert not changed.wait(0.3)  # nothing changed: nothing reported
+        (corpus / "new.txt").write_text("Kingfishers dive for minnows.")
+        assert changed.wait(10)
+    finally:
+        watcher.stop()
+    assert noticed[0] == ["Watched"]
+    [summary] = index_all(db)
+    assert summary.indexed == 1
