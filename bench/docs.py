@@ -91,15 +91,16 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
-def corpus(folder: Path) -> Path:
-    """The two labelled PDFs, plus distractors: the project's README and the licence texts."""
+def corpus(folder: Path, licences: bool) -> Path:
+    """The two labelled PDFs, plus distractors: the project's README and, with --licences,
+    the licence texts of /usr/share/common-licenses (they triple the embedding work)."""
     folder.mkdir(parents=True)
     for pdf in {q[1] for q in QUESTIONS}:
         shutil.copy(pdf, folder / Path(pdf).name)
     shutil.copy(ROOT / "README.md", folder / "README.md")
-    licences = Path("/usr/share/common-licenses")
-    if licences.is_dir():
-        for path in sorted(licences.iterdir()):
+    common = Path("/usr/share/common-licenses")
+    if licences and common.is_dir():
+        for path in sorted(common.iterdir()):
             if path.is_file():
                 shutil.copy(path, folder / f"{path.name}.txt")
     return folder
@@ -221,9 +222,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10k passages, 1,000 files")
     parser.add_argument("--passages", type=int, default=100_000)
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--embed-sample", type=int, default=256,
+                        help="passages for the embedding throughput comparison")
+    parser.add_argument("--licences", action="store_true",
+                        help="add the licence texts to the corpus as distractors")
     args = parser.parse_args()
     if args.quick:
-        args.passages, args.files = 10_000, 1_000
+        args.passages, args.files, args.embed_sample = 10_000, 1_000, 64
     missing = [q[1] for q in QUESTIONS if not Path(q[1]).is_file()]
     if missing:
         say(f"The labelled PDFs are missing ({missing[0]}): apt-get install shared-mime-info "
@@ -233,7 +238,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="openweight-bench-docs-"))
     engine = LocalEngine()
     try:
-        folder = corpus(tmp / "corpus")
+        folder = corpus(tmp / "corpus", args.licences)
         model_path = embedding_model_path()
         model = model_from_file(model_path, "all-MiniLM-L6-v2")
         embedder_for = embedder_factory(engine.embed, lambda: [model])
@@ -258,6 +263,7 @@ def main() -> int:
 
         say("embedding throughput: app vs llama-cpp-python's Llama.embed ...")
         texts = [r[0] for r in index.conn.execute("SELECT text FROM passages ORDER BY id")]
+        texts = texts[:args.embed_sample]
         results["embedding"] = embedding_throughput(
             engine, Embedder(engine.embed, model), texts, model_path, threads, tmp)
         say(f"  {results['embedding']}")
