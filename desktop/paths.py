@@ -26,6 +26,11 @@ class DataPaths:
         return self.data_dir / "openweight.sqlite3"
 
     @property
+    def documents_database(self) -> Path:
+        """The local-documents index, apart from the history (it can be rebuilt any time)."""
+        return self.data_dir / "documents.sqlite3"
+
+    @property
     def log_file(self) -> Path:
         return self.logs_dir / "openweight.log"
 

@@ -23,6 +23,14 @@ def test_model_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def embedding_model_path() -> Path:
+    """all-MiniLM-L6-v2 as an F16 GGUF, converted once (kept in tests/_artifacts/)."""
+    from tests.embedding_model import embedding_model_path as convert
+
+    return convert()
+
+
+@pytest.fixture(scope="session")
 def crashing_model_path(test_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test model with llama.block_count = 0: llama.cpp aborts its process loading it."""
     dst = tmp_path_factory.mktemp("damaged") / "block-count-zero.gguf"

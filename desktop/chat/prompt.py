@@ -60,3 +60,35 @@ def conversation_prompt(store: Store, conversation_id: int, up_to: int | None = 
     if draft.strip():
         messages.append({"role": "user", "content": draft})
     return Prompt(messages, effective_settings(store, conv.settings))
+
+
+SOURCES_INSTRUCTION = (
+    "Answer the question using the numbered sources below. Cite each source you use with its "
+    "number in square brackets, like [1] or [2]. If the sources do not hold the answer, say so."
+)
+
+
+def source_heading(number: int, path: str, page: int | None, heading: str) -> str:
+    from pathlib import PurePath
+
+    label = f"[{number}] {PurePath(path).name}"
+    if page:
+        label += f", page {page}"
+    if heading:
+        label += f" ({heading})"
+    return label
+
+
+def with_sources(messages: list[dict[str, Any]], sources: list[Any]) -> list[dict[str, Any]]:
+    """The messages with the last user message carrying the numbered sources before it.
+
+    sources are documents.Source records (number, path, page, heading, text). Only the
+    prompt carries them: the question stays as typed in the history.
+    """
+    if not sources or not messages or messages[-1]["role"] != "user":
+        return messages
+    blocks = [f"{source_heading(s.number, s.path, s.page, s.heading)}\n{s.text.strip()}"
+              for s in sources]
+    question = messages[-1]["content"]
+    content = f"{SOURCES_INSTRUCTION}\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
+    return [*messages[:-1], {**messages[-1], "content": content}]

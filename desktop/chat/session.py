@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from desktop.chat.prompt import conversation_prompt, template_variables
+from desktop.chat.prompt import conversation_prompt, template_variables, with_sources
+from desktop.chat.retrieval import DocumentSources, passage_budget
 from desktop.chat.titles import title_from_message
+from desktop.documents import DocumentsError, Source
 from desktop.engine.api import Delta, Done, Engine, EngineError, Failed, Loaded, Started, to_wire
 from desktop.engine.engines import Engines
 from desktop.engine.options import GenerateOptions
@@ -42,10 +44,12 @@ class ChatSession:
     the window, the main thread in the CLI). stop() may be called from any thread.
     """
 
-    def __init__(self, store: Store, engines: Engines) -> None:
+    def __init__(self, store: Store, engines: Engines,
+                 documents: DocumentSources | None = None) -> None:
         self.store = store
         self.history = store.history
         self.engines = engines
+        self.documents = documents
         self._answering: Engine | None = None
 
     # -- starting turns ------------------------------------------------------------------
@@ -120,8 +124,16 @@ class ChatSession:
                                lambda v: emit({"event": "progress", "value": v}))
             emit(to_wire(Loaded(info)))
             style = model.reasoning_style or info.get("reasoning_style")
+            messages = prompt.messages
+            collections = self.history.conversation(conversation_id).collections
+            if collections and self.documents is not None:
+                sources = self._sources(engine, info, settings.max_tokens, messages,
+                                        collections, parent.content, emit)
+                messages = with_sources(messages, sources)
+                if sources:
+                    self.history.update_message(reply.id, sources=[s.to_json() for s in sources])
             options = GenerateOptions(
-                messages=prompt.messages,
+                messages=messages,
                 temperature=settings.temperature if settings.temperature is not None else 0.7,
                 top_p=settings.top_p if settings.top_p is not None else 0.95,
                 max_tokens=settings.max_tokens,
@@ -174,6 +186,38 @@ class ChatSession:
             )
             self.history.update_conversation(conversation_id, touch=True)
         return TurnResult(self.history.message(reply.id), stop_reason, error)
+
+    def _sources(self, engine: Engine, info: dict[str, Any], max_tokens: int | None,
+                 messages: list[dict[str, Any]], collections: list[str], question: str,
+                 emit: EventCallback) -> list[Source]:
+        """The passages for this question, within what the context window leaves them;
+        announced with a "sources" event before the answer starts."""
+        assert self.documents is not None
+        n_ctx = int(info.get("n_ctx") or 4096)
+        reserve = min(max_tokens or 1024, n_ctx // 2)  # as the engine keeps for the answer
+        essentials = [m for m in messages if m["role"] == "system"] + messages[-1:]
+        try:
+            base = engine.count_tokens(essentials).tokens
+        except EngineError:
+            base = sum(len(str(m.get("content", ""))) for m in essentials) // 3 + 16
+        try:
+            sources = self.documents.retrieve(collections, question,
+                                              passage_budget(n_ctx, reserve, base))
+        except DocumentsError as exc:
+            emit({"event": "sources", "sources": [], "warning": str(exc)})
+            return []
+        # The budget was estimated from characters; count the real prompt and drop the
+        # weakest sources until the question with its sources fits beside the answer.
+        while sources:
+            try:
+                used = engine.count_tokens(with_sources(essentials, sources)).tokens
+            except EngineError:
+                break
+            if used <= n_ctx - reserve:
+                break
+            sources = sources[:-1]
+        emit({"event": "sources", "sources": [s.to_json() for s in sources]})
+        return sources
 
     def stop(self) -> None:
         engine = self._answering

@@ -9,8 +9,9 @@ import sys
 import threading
 from typing import Any
 
+from desktop.chat.retrieval import DocumentSources
 from desktop.chat.session import ChatError, ChatSession, ensure_conversation
-from desktop.commands.common import UserError, add_common, open_store
+from desktop.commands.common import UserError, add_common, open_store, paths_for
 from desktop.engine.engines import build_engines
 from desktop.store import Store
 from desktop.store.records import ChatSettings
@@ -32,6 +33,8 @@ def register(subparsers: Any) -> None:
                    help="how hard gpt-oss models think")
     p.add_argument("--no-thinking", action="store_true", help="turn thinking off (Qwen3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    p.add_argument("--docs", action="append", metavar="NAME",
+                   help="answer from this document collection, citing it (repeat for more)")
     p.set_defaults(handler=run)
 
 
@@ -96,7 +99,9 @@ def _resolve_model_arg(store: Store, name: str | None) -> str | None:
 def run(args: argparse.Namespace) -> int:
     store = open_store(args)
     engines = build_engines(store)
-    session = ChatSession(store, engines)
+    documents = DocumentSources(paths_for(args).documents_database, engines.local.embed,
+                                store.models.all)
+    session = ChatSession(store, engines, documents)
     started: int | None = None  # the chat this command opened, if it was not given one
     try:
         model_name = _resolve_model_arg(store, args.model)
@@ -106,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
         if args.conversation is None:
             started = conversation_id
         _apply_overrides(store, conversation_id, args)
+        if args.docs:
+            store.history.update_conversation(conversation_id,
+                                              collections=_collections(args, args.docs))
         model = session.resolve_model(conversation_id, model_name)
         with _Interrupts(session) as interrupts:
             interrupts.session_json = args.json
@@ -119,8 +127,22 @@ def run(args: argparse.Namespace) -> int:
         # history with an empty "New chat".
         if started is not None and not store.history.messages(started):
             store.history.delete_conversation(started)
+        documents.close()
         engines.close()
         store.close()
+
+
+def _collections(args: argparse.Namespace, names: list[str]) -> list[str]:
+    """The collections' own names; an unknown one is an error before anything is asked."""
+    from desktop.documents import DocumentIndex, DocumentsError
+
+    index = DocumentIndex(paths_for(args).documents_database)
+    try:
+        return [index.get(name).name for name in names]
+    except DocumentsError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        index.close()
 
 
 def _one_turn(session: ChatSession, conversation_id: int, model: Any, text: str,
@@ -179,6 +201,10 @@ class _TextPrinter:
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
+        if kind == "sources" and event.get("warning"):
+            sys.stderr.write(f"[{event['warning']} Answering without documents.]\n")
+        elif kind == "sources" and not event.get("sources"):
+            sys.stderr.write("[Nothing in the documents matches this question.]\n")
         if kind == "delta":
             if event.get("reasoning"):
                 if not self.in_reasoning:
@@ -209,6 +235,17 @@ class _TextPrinter:
             sys.stdout.flush()
         if message.status == "stopped":
             sys.stderr.write("[stopped — the partial answer was kept]\n")
+        if message.sources:
+            from desktop.documents.retrieval import mark
+            from desktop.store.export import source_label
+
+            sys.stdout.write("\nSources:\n")
+            for source in message.sources:
+                snippet = mark(source.get("snippet", ""),
+                               [tuple(h) for h in source.get("highlights", [])])
+                sys.stdout.write(f"[{source['number']}] {source_label(source)}  "
+                                 f"(score {source.get('score', 0):.2f})\n    {snippet}\n")
+            sys.stdout.flush()
 
 
 class _JsonPrinter:
@@ -224,6 +261,8 @@ class _JsonPrinter:
             out = {"type": "started", **{k: v for k, v in event.items() if k not in ("event", "id")}}
         elif kind == "error":
             out = {"type": "error", "kind": event.get("kind"), "message": event.get("message")}
+        elif kind == "sources":
+            out = {"type": "sources", **{k: v for k, v in event.items() if k != "event"}}
         elif kind == "progress":
             return
         if out is not None:
@@ -240,6 +279,7 @@ class _JsonPrinter:
             "reasoning": message.reasoning,
             "stats": message.stats,
             "error": message.error,
+            "sources": message.sources,
         }
         sys.stdout.write(json.dumps(final, ensure_ascii=False) + "\n")
         sys.stdout.flush()

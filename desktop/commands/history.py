@@ -10,7 +10,7 @@ from typing import Any
 
 from desktop.commands.common import UserError, add_common, open_store, print_json
 from desktop.store import Store
-from desktop.store.export import export_conversation
+from desktop.store.export import export_conversation, source_label
 from desktop.store.history import NotFoundError
 
 
@@ -98,6 +98,8 @@ def show_conversation(args: argparse.Namespace) -> int:
         if m.reasoning:
             print("  (thinking) " + m.reasoning.strip().replace("\n", "\n  "))
         print(m.content)
+        for i, source in enumerate(m.sources):
+            print(f"  [{source.get('number', i + 1)}] {source_label(source)}")
         if m.error:
             print(f"  ! {m.error}")
     return 0

@@ -55,6 +55,7 @@ def list_models(args: argparse.Namespace) -> int:
     for m in models:
         mark = "*" if m.name == default else " "
         missing = "" if Path(m.path).is_file() else "  (file missing)"
+        missing += "  (embedding model)" if m.kind == "embedding" else ""
         print(f"{mark} {m.name}  {format_params(m.parameters)} {m.quantization or ''}  "
               f"{format_bytes(m.size_bytes)}  ctx {m.context_length or '?'}  {m.architecture or ''}{missing}")
     return 0
@@ -67,6 +68,11 @@ def import_command(args: argparse.Namespace) -> int:
     except NotAModelError as exc:
         raise UserError(str(exc)) from None
     default = " (default)" if store.models.default_name == model.name else ""
+    if model.kind == "embedding":
+        print(f"Imported {model.name}: an embedding model for local documents "
+              f"({model.architecture}, {format_params(model.parameters)} parameters, "
+              f"{model.quantization or 'unknown quantization'}). 'openweight docs index' uses it.")
+        return 0
     print(f"Imported {model.name}{default}: {model.architecture}, {format_params(model.parameters)} "
           f"parameters, {model.quantization or 'unknown quantization'}, context "
           f"{model.context_length or '?'}, {'with' if model.has_chat_template else 'without'} a chat template.")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from desktop.library.errors import LibraryError, NotAModelError
 from desktop.library.filenames import split_part_names
+from desktop.library.importing import model_kind
 from desktop.modelfile.gguf import GGUFError, read_gguf
 from desktop.modelfile.style import detect_style
 from desktop.store import ModelFile, Store
@@ -55,7 +56,8 @@ def register_download(store: Store, path: Path, name: str, origin: Provenance) -
         repo_id=origin.repo_id,
         filename=origin.filename,
         revision=origin.revision,
-        kind=origin.kind,
+        # A file found by Hub search has no catalog kind: its header tells (bert, pooling...).
+        kind="embedding" if "embedding" in (origin.kind, model_kind(info)) else origin.kind,
     )
     return store.models.add(model)
 

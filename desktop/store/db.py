@@ -91,8 +91,14 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'chat'")
 
 
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    # Local documents: the collections a chat asks, and the sources each answer cited (JSON).
+    db.execute("ALTER TABLE conversations ADD COLUMN collections TEXT NOT NULL DEFAULT '[]'")
+    db.execute("ALTER TABLE messages ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
+
+
 # Index i holds the step from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

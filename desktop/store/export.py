@@ -10,6 +10,17 @@ from typing import Any
 from desktop.store.history import History
 
 
+def source_label(source: dict[str, Any]) -> str:
+    """'report.pdf, page 3 (~/Documents/report.pdf)': how a cited source reads in text."""
+    from pathlib import PurePath
+
+    path = str(source.get("path", ""))
+    label = PurePath(path).name or path
+    if source.get("page"):
+        label += f", page {source['page']}"
+    return f"{label} ({path})" if path else label
+
+
 def export_conversation(history: History, conversation_id: int, fmt: str) -> str:
     conv = history.conversation(conversation_id)
     branch = history.branch(conversation_id)
@@ -22,6 +33,7 @@ def export_conversation(history: History, conversation_id: int, fmt: str) -> str
             "model": conv.model,
             "system_prompt": conv.system_prompt,
             "settings": asdict(conv.settings),
+            "collections": conv.collections,
             "messages": [
                 {
                     "id": m.id,
@@ -33,6 +45,7 @@ def export_conversation(history: History, conversation_id: int, fmt: str) -> str
                     "model": m.model,
                     "created_at": m.created_at,
                     "stats": m.stats,
+                    "sources": m.sources,
                 }
                 for m in branch
             ],
@@ -51,5 +64,10 @@ def export_conversation(history: History, conversation_id: int, fmt: str) -> str
                 quoted = "\n".join("> " + line for line in m.reasoning.splitlines())
                 lines += ["<details><summary>Thinking</summary>", "", quoted, "", "</details>", ""]
             lines += [m.content, ""]
+            if m.sources:
+                lines += ["**Sources:**", ""]
+                lines += [f"{s.get('number', i + 1)}. {source_label(s)}"
+                          for i, s in enumerate(m.sources)]
+                lines.append("")
         return "\n".join(lines)
     raise ValueError(f"Unknown export format {fmt!r}; use md or json.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -68,8 +69,11 @@ class History:
         settings: ChatSettings | None = None,
         pinned: bool | None = None,
         touch: bool = False,
+        collections: list[str] | None = None,
     ) -> Conversation:
         changes: dict[str, Any] = {}
+        if collections is not None:
+            changes["collections"] = json.dumps(list(dict.fromkeys(collections)))
         if title is not None:
             changes["title"] = title.strip() or "New chat"
         if model is not None:
@@ -138,10 +142,11 @@ class History:
         status: str | None = None,
         stats: dict[str, Any] | None = None,
         error: str | None = None,
+        sources: list[dict[str, Any]] | None = None,
     ) -> None:
-        import json
-
         changes: dict[str, Any] = {"updated_at": time.time()}
+        if sources is not None:
+            changes["sources"] = json.dumps(sources, ensure_ascii=False)
         if content is not None:
             changes["content"] = content
         if reasoning is not None:

@@ -50,6 +50,7 @@ class Conversation:
     settings: ChatSettings
     pinned: bool
     current_leaf_id: int | None
+    collections: list[str] = field(default_factory=list)  # document collections it asks
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Conversation:
@@ -63,6 +64,7 @@ class Conversation:
             settings=ChatSettings.from_json(row["settings"]),
             pinned=bool(row["pinned"]),
             current_leaf_id=row["current_leaf_id"],
+            collections=json.loads(row.get("collections") or "[]"),
         )
 
 
@@ -80,6 +82,7 @@ class Message:
     updated_at: float
     stats: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)  # passages an answer cited
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Message:
@@ -96,6 +99,7 @@ class Message:
             updated_at=row["updated_at"],
             stats=json.loads(row["stats"] or "{}"),
             error=row["error"],
+            sources=json.loads(row.get("sources") or "[]"),
         )
 
 

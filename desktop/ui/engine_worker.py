@@ -20,6 +20,7 @@ from desktop.chat.prompt import (
     prompt_messages,
     template_variables,
 )
+from desktop.chat.retrieval import DocumentSources
 from desktop.chat.session import ChatError, ChatSession
 from desktop.engine.api import EngineError
 from desktop.engine.client import EngineClient
@@ -94,7 +95,10 @@ class EngineWorker(QObject):
     def open(self) -> None:
         self.store = Store(self.database)
         self.engines = build_engines(self.store, self.make_client)
-        self.session = ChatSession(self.store, self.engines)
+        # Chats that use document collections get their sources from the documents index.
+        documents = DocumentSources(self.database.with_name("documents.sqlite3"),
+                                    self.engines.local.embed, self.store.models.all)
+        self.session = ChatSession(self.store, self.engines, documents)
 
     @Slot()
     def shutdown(self) -> None:
