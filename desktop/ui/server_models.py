@@ -13,6 +13,10 @@ from desktop.store import Store
 from desktop.store.records import ModelFile
 from desktop.ui.models.tasks import BackgroundTasks
 
+# What the model picker says beside a server whose models could not be listed.
+SHORT_NOTES = {"auth": "API key refused", "unreachable": "not reachable",
+               "timeout": "not answering", "model_gone": "wrong address"}
+
 
 class ServerModels(QObject):
     """Each server's last listing; `changed` after a refresh brings new ones."""
@@ -50,12 +54,15 @@ class ServerModels(QObject):
         self.changed.emit()
 
     def grouped(self) -> dict[str, ServerListing]:
-        """Chat models by server, in the order the servers were added."""
+        """Chat models by server, in the order the servers were added; a short note where
+        they could not be listed."""
         out = {}
         for server in self.servers.all():
             listing = self.listings.get(server.name) or ServerListing(server, error="checking…")
             chat = [m for m in listing.models if m.kind == "chat"]
-            out[server.name] = ServerListing(server, chat, listing.error, listing.error_kind)
+            note = SHORT_NOTES.get(listing.error_kind or "", "unavailable") if listing.error_kind \
+                else listing.error
+            out[server.name] = ServerListing(server, chat, note, listing.error_kind)
         return out
 
     def find(self, name: str | None) -> ModelFile | None:

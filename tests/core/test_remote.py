@@ -193,6 +193,8 @@ def test_server_addresses_and_warnings() -> None:
     assert normalise_url("http://box:1234/api/v1") == "http://box:1234/api/v1"
     with pytest.raises(ServerError):
         normalise_url("ftp://box")
+    with pytest.raises(ServerError):
+        normalise_url("http://me:sk-123@box/v1")  # the key would land in the database
     assert insecure_warning("http://127.0.0.1:8080/v1") is None
     assert insecure_warning("http://localhost:8080/v1") is None
     assert insecure_warning("https://192.168.1.20/v1") is None

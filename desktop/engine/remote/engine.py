@@ -166,8 +166,9 @@ class RemoteEngine:
         except EngineError as exc:
             if exc.kind in ("model_gone", "bad_request", "engine"):
                 self._exact_counts = False  # not llama-server: estimate from now on
-                return None
-            raise
+            # Otherwise (slow, unreachable) estimate this time; the answer's own request
+            # says what is wrong, if anything is.
+            return None
         self._exact_counts = True
         return len(counted)
 

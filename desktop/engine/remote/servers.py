@@ -52,6 +52,9 @@ def normalise_url(url: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ServerError(f"{url!r} is not a server address. Use one like http://localhost:8080/v1.")
+    if parts.username or parts.password:
+        # An address is saved with the chats' settings; a key in it would be saved there too.
+        raise ServerError("Put the API key in its own field, not in the address.")
     path = parts.path.rstrip("/")
     if not path:
         path = "/v1"
