@@ -7,7 +7,7 @@ import logging
 import sys
 
 from desktop import __version__
-from desktop.commands import chat, docs, history, info, models
+from desktop.commands import chat, docs, history, info, models, servers
 from desktop.commands.common import UserError, add_common, paths_for
 from desktop.library.errors import LibraryError
 
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.register(sub)
     info.register(sub)
     docs.register(sub)
+    servers.register(sub)
     gui = sub.add_parser("gui", help="open the window (the default)")
     add_common(gui)
     gui.set_defaults(handler=run_gui)

@@ -4,6 +4,8 @@ import os
 
 # Window tests run without a display unless a test starts its own X server.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests never write API keys into the developer's real keychain: keys go to the 0600 file.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytest
 from desktop.store import Store
 from tests.helpers import patch_gguf_value
 from tests.helpers import test_model_path as _test_model_path
+from tests.openai.llama_server import LlamaServer, start_llama_server, stop_llama_server
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +52,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = Store(tmp_path / "history.sqlite3")
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(test_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[LlamaServer]:
+    """llama-cpp-python's OpenAI-compatible server with the test model, on 127.0.0.1."""
+    server = start_llama_server(test_model_path, tmp_path_factory.mktemp("llama-server") / "log")
+    yield server
+    stop_llama_server(server)

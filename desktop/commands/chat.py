@@ -89,11 +89,22 @@ def _resolve_model_arg(store: Store, name: str | None) -> str | None:
     """A path to a .gguf that is not installed yet gets imported on the fly."""
     if not name:
         return None
+    if _on_a_server(store, name):
+        return name  # SERVER/MODEL: a server's model, even when its id ends in .gguf
     if store.models.find(name) is None and name.lower().endswith(".gguf"):
         from desktop.library.importing import import_model
 
         return import_model(store, name).name
     return name
+
+
+def _on_a_server(store: Store, name: str) -> bool:
+    from desktop.engine.remote.servers import SERVERS_KEY
+
+    server = name.split("/", 1)[0] if "/" in name else None
+    return bool(server) and any(
+        isinstance(s, dict) and s.get("name") == server
+        for s in store.settings.get(SERVERS_KEY) or [])
 
 
 def run(args: argparse.Namespace) -> int:

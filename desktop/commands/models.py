@@ -44,12 +44,14 @@ def list_models(args: argparse.Namespace) -> int:
     store = open_store(args)
     models = store.models.all()
     default = store.models.default_name
+    listings = _server_listings(args, store)
     if args.json:
         from dataclasses import asdict
 
-        print_json([{**asdict(m), "default": m.name == default} for m in models])
+        print_json([{**asdict(m), "default": m.name == default} for m in models]
+                   + [{**asdict(m), "default": False} for s in listings for m in s.models])
         return 0
-    if not models:
+    if not models and not listings:
         print("No models installed. Import one with: openweight models import PATH.gguf")
         return 0
     for m in models:
@@ -58,7 +60,26 @@ def list_models(args: argparse.Namespace) -> int:
         missing += "  (embedding model)" if m.kind == "embedding" else ""
         print(f"{mark} {m.name}  {format_params(m.parameters)} {m.quantization or ''}  "
               f"{format_bytes(m.size_bytes)}  ctx {m.context_length or '?'}  {m.architecture or ''}{missing}")
+    for listing in listings:
+        print(f"\nOn the server {listing.server.name} ({listing.server.base_url}):")
+        if listing.error:
+            print(f"  unavailable: {listing.error}")
+        for m in listing.models:
+            context = f"  ctx {m.context_length}" if m.context_length else ""
+            embedding = "  (embedding)" if m.kind == "embedding" else ""
+            print(f"  {m.name}{context}{embedding}")
     return 0
+
+
+def _server_listings(args: argparse.Namespace, store: Any) -> list[Any]:
+    """What each server the user added offers (a short wait per server at most)."""
+    from desktop.commands.servers import open_servers
+    from desktop.engine.remote.catalog import list_server
+    from desktop.engine.remote.http import Endpoint
+
+    servers = open_servers(args, store)
+    return [list_server(s, Endpoint(s.name, s.base_url, servers.api_key(s.name)))
+            for s in servers.all()]
 
 
 def import_command(args: argparse.Namespace) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from desktop.engine.api import Engine, EngineError, EngineModel
 from desktop.engine.client import EngineClient
@@ -80,8 +81,22 @@ class Engines:
         self.local.close(timeout=timeout)
 
 
-def build_engines(store: Store, make_client: Callable[[], EngineClient] = EngineClient) -> Engines:
+def build_engines(store: Store, make_client: Callable[[], EngineClient] = EngineClient,
+                  keys_folder: Path | None = None) -> Engines:
     """The engines every front end uses, built the same way: local models from the store's
-    registry, and the servers the user added."""
+    registry, and the servers the user added (their keys in keys_folder's key store, by
+    default the database's folder)."""
+    from desktop.engine.remote.catalog import ServerCatalog
+    from desktop.engine.remote.engine import RemoteEngine
+    from desktop.engine.remote.servers import KeyStore, Servers
+
     local = LocalEngine(make_client=make_client, installed=store.models.all)
-    return Engines(local)
+    folder = keys_folder or Path(store.path).parent
+    catalog = ServerCatalog(Servers(store.settings, KeyStore(folder)))
+
+    def remote_factory(name: str) -> Engine | None:
+        if catalog.servers.get(name) is None:
+            return None
+        return RemoteEngine(name, lambda: catalog.endpoint(name))
+
+    return Engines(local, remote_factory, catalog.models)

@@ -123,6 +123,11 @@ class Composer(QWidget):
         self.notice.setVisible(other_chat_title is not None)
         self._refresh()
 
+    def set_server(self, server: str | None) -> None:
+        """Say where answers come from: this computer, or a server the user added."""
+        where = f"the server {server}" if server else "the model on this computer"
+        self.hint.setText(f"Answers come from {where} and can be wrong.")
+
     def set_has_model(self, has_model: bool) -> None:
         self.has_model = has_model
         self._refresh()

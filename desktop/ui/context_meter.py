@@ -1,7 +1,7 @@
 """The context meter: how much of the model's window the next message would use.
 
 Exact when the model is loaded (the engine renders the chat template and counts tokens);
-estimated from the text until then. It also finds where the model's memory now begins.
+estimated from the text until then, and for servers that cannot count ("about N tokens"). It also finds where the model's memory now begins.
 """
 
 from __future__ import annotations
@@ -95,17 +95,19 @@ class ContextMeter(QObject):
         self.allow_load = typing and bool(inputs.draft.strip())
         self.timer.start(COUNT_DELAY_MS if typing else 0)
 
-    def show_measured(self, tokens: int, n_ctx: int, dropped: int) -> None:
-        """Exact figures reported by an answer as it starts or ends."""
+    def show_measured(self, tokens: int, n_ctx: int, dropped: int, exact: bool = True) -> None:
+        """Figures reported by an answer as it starts or ends (a server may only estimate
+        them, and may not say its window size: then the chat's setting stands in)."""
         if self.inputs is None:
             return
         settings = self.inputs.settings
+        n_ctx = n_ctx or window_size(self.inputs)
         self.status.set_context(
             ContextUse(
                 tokens,
                 n_ctx,
                 context_reserve(n_ctx, settings.max_tokens),
-                True,
+                exact,
                 settings.context_policy or DROP_OLDEST,
                 dropped,
             )
@@ -117,15 +119,17 @@ class ContextMeter(QObject):
             int(event.get("prompt_tokens") or 0),
             int(event.get("n_ctx") or 0),
             int(event.get("dropped_messages") or 0),
+            not event.get("estimated"),
         )
 
     def show_finished(self, stats: dict[str, Any]) -> None:
         """An answer ended: the prompt and the answer, which the next question builds on."""
-        if stats.get("n_ctx") and stats.get("prompt_tokens") is not None:
+        if stats.get("prompt_tokens") is not None and (stats.get("n_ctx") or stats.get("server")):
             self.show_measured(
                 int(stats["prompt_tokens"]) + int(stats.get("generated_tokens") or 0),
-                int(stats["n_ctx"]),
+                int(stats.get("n_ctx") or 0),
                 int(stats.get("dropped_messages") or 0),
+                not stats.get("estimated_tokens"),
             )
 
     def _count_now(self) -> None:
@@ -147,15 +151,16 @@ class ContextMeter(QObject):
         if "tokens" not in result:
             return  # not loaded or failed: the estimate stays
         settings = self.inputs.settings
-        n_ctx = int(result["n_ctx"])
-        if self.inputs.model is not None:
+        n_ctx = int(result.get("n_ctx") or 0)
+        if self.inputs.model is not None and n_ctx:
             self.known_n_ctx[self.inputs.model.path] = n_ctx
+        n_ctx = n_ctx or window_size(self.inputs)  # a server that keeps its size to itself
         self.status.set_context(
             ContextUse(
                 int(result["tokens"]),
                 n_ctx,
                 context_reserve(n_ctx, settings.max_tokens),
-                True,
+                not result.get("estimated"),
                 settings.context_policy or DROP_OLDEST,
                 self._dropped(),
             )

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.chat.defaults import chat_defaults
+from desktop.engine.engines import server_of
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
@@ -29,6 +30,7 @@ from desktop.ui.markdown_blocks import BlockRenderer
 from desktop.ui.model_files import FileChooser, add_model_file, file_dialog_chooser
 from desktop.ui.open_chat import OpenChat
 from desktop.ui.pages import WindowPages
+from desktop.ui.server_models import ServerModels
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.shortcuts import install_shortcuts
 from desktop.ui.sidebar import Sidebar
@@ -61,7 +63,8 @@ class MainWindow(QMainWindow):
         self.choose_model_file = choose_model_file or file_dialog_chooser(
             self, lambda: models_folder(paths, store.settings)
         )
-        self.open_chat = OpenChat(store)
+        self.server_models = ServerModels(store, paths, self)
+        self.open_chat = OpenChat(store, self.server_models.find)
         self._closed = False
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 780)
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         self.welcome.add_file_requested.connect(self.add_model_file)
         self.welcome.browse_requested.connect(self.show_models_page)
         self.panel.changed.connect(self._chat_settings_changed)
+        self.server_models.changed.connect(self.refresh_models)
         self.chat.settings_button.toggled.connect(self._toggle_panel)
         self.chat.sidebar_button.clicked.connect(
             lambda: self.sidebar.setVisible(not self.sidebar.isVisible())
@@ -144,6 +148,7 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Fill the window from the store (called once it is shown)."""
         self.refresh_models()
+        self.server_models.refresh()  # servers' models join the picker when they answer
         self.refresh_sidebar()
         last = self.store.settings.get(LAST_CHAT_KEY)
         if isinstance(last, int):
@@ -175,14 +180,19 @@ class MainWindow(QMainWindow):
         self.show_chat_page()
 
     def show_chat_page(self) -> None:
-        self.pages.show_chat(bool(self.store.models.chat_models()))
+        self.pages.show_chat(self._has_models())
+
+    def _has_models(self) -> bool:
+        return bool(self.store.models.chat_models()) or any(
+            g.models for g in self.server_models.grouped().values())
 
     def refresh_models(self) -> None:
         models = self.store.models.chat_models()
-        self.picker.set_models(models, self.open_chat.model_name())
-        self.composer.set_has_model(bool(models))
+        servers = [(name, g.models, g.error) for name, g in self.server_models.grouped().items()]
+        self.picker.set_models(models, self.open_chat.model_name(), servers)
+        self.composer.set_has_model(self._has_models())
         if not self.pages.showing_models():
-            self.pages.show_chat(bool(models))
+            self.pages.show_chat(self._has_models())
         self.chat.empty.set_model(self.picker.current_model)
 
     def refresh_sidebar(self) -> None:
@@ -206,6 +216,7 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.refresh_models()
             self._load_chat_settings()
+        self.server_models.refresh()  # servers may have been added or removed there
 
     # -- conversations -------------------------------------------------------------------
 
@@ -305,6 +316,7 @@ class MainWindow(QMainWindow):
         self.panel.load(settings, chat_defaults(self.store.settings), prompt)
         model = self.current_model()
         self.panel.set_reasoning_style(model.reasoning_style if model else None)
+        self.composer.set_server(server_of(model) if model else None)
 
     def _chat_settings_changed(self, settings: ChatSettings, system_prompt: str) -> None:
         self.open_chat.save_settings(settings, system_prompt)
@@ -380,6 +392,7 @@ class MainWindow(QMainWindow):
         self.store.settings.set(LAST_CHAT_KEY, self.conversation_id)
         save_window(self.store.settings, self, self.splitter)
         self.controller.stop()
+        self.server_models.shutdown()
         self.bridge.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

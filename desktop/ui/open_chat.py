@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from desktop.chat.defaults import chat_defaults, default_system_prompt
 from desktop.store import Store
 from desktop.store.history import NotFoundError
@@ -10,8 +12,10 @@ from desktop.store.records import ChatSettings, ModelFile
 
 
 class OpenChat:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store,
+                 remote: Callable[[str | None], ModelFile | None] | None = None) -> None:
         self.store = store
+        self.remote = remote or (lambda name: None)  # a server's model by "Server/model"
         self.history = store.history
         self.conversation_id: int | None = None
         # What a new chat will be saved with; chosen before its first message.
@@ -62,6 +66,8 @@ class OpenChat:
             found = models.find(conv.model) if conv.model else None
             if found is not None:
                 return found.name
+            if self.remote(conv.model) is not None:
+                return conv.model
         elif self.pending_model:
             return self.pending_model
         default = models.default()
@@ -74,7 +80,9 @@ class OpenChat:
             self.history.update_conversation(self.conversation_id, model=name)
 
     def find_model(self, name: str | None) -> ModelFile | None:
-        return self.store.models.find(name) if name else self.store.models.default()
+        if not name:
+            return self.store.models.default()
+        return self.store.models.find(name) or self.remote(name)
 
     # -- settings ------------------------------------------------------------------------
 

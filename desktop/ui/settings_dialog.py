@@ -109,6 +109,7 @@ class SettingsDialog(QDialog):
         places_form.addRow("Chats and settings", self._folder_row(paths.data_dir, places))
         places_form.addRow("Logs", self._folder_row(paths.logs_dir, places))
         layout.addWidget(places)
+        layout.addWidget(self._servers_box(store, paths))
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -116,6 +117,28 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+    def _servers_box(self, store: Store, paths: DataPaths) -> QWidget:
+        """Inference servers on other machines (their own dialog: adding one is a task)."""
+        from desktop.ui.servers_dialog import ServersDialog, server_summary
+
+        box = QGroupBox("Servers", self)
+        line = QHBoxLayout(box)
+        summary = QLabel(server_summary(store, paths), box)
+        summary.setObjectName("muted")
+        summary.setWordWrap(True)
+        button = QPushButton("Servers…", box)
+        button.setAccessibleName("Manage servers")
+
+        def manage() -> None:
+            ServersDialog(store, paths, self).exec()
+            summary.setText(server_summary(store, paths))
+
+        button.clicked.connect(manage)
+        line.addWidget(summary, 1)
+        line.addWidget(button)
+        self.servers_button = button
+        return box
 
     def _folder_row(self, folder: Path, parent: QWidget) -> QWidget:
         row = QWidget(parent)
