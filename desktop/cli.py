@@ -7,7 +7,7 @@ import logging
 import sys
 
 from desktop import __version__
-from desktop.commands import chat, history, info, models
+from desktop.commands import chat, history, info, models, serve
 from desktop.commands.common import UserError, add_common, paths_for
 from desktop.library.errors import LibraryError
 
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.register(sub)
     models.register(sub)
     info.register(sub)
+    serve.register(sub)
     gui = sub.add_parser("gui", help="open the window (the default)")
     add_common(gui)
     gui.set_defaults(handler=run_gui)
