@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -36,7 +37,6 @@ from desktop.store.records import ModelFile
 log = logging.getLogger("openweight.server")
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a 100k-token conversation is well under 1 MB of text
-RETRY_AFTER_MS = 500  # when the queue is full: about one short answer's time
 
 
 @dataclass
@@ -136,11 +136,12 @@ class Api:
         try:
             self.worker.submit(job)
         except QueueFull:
-            seconds = max(1, round(RETRY_AFTER_MS * (self.worker.waiting + 1) / 1000))
+            wait = self.worker.retry_after()
             raise ApiError(429, "The server is busy with other requests; try again in a "
                            "moment.", "rate_limit_error", code="server_busy",
-                           headers={"Retry-After": str(seconds),
-                                    "retry-after-ms": str(RETRY_AFTER_MS)}) from None
+                           headers={"Retry-After": str(math.ceil(wait)),
+                                    # finer, for clients that read it (OpenAI's own do)
+                                    "retry-after-ms": str(round(wait * 1000))}) from None
         return job, inbox
 
     async def next_item(self, inbox: asyncio.Queue[Any], gone: asyncio.Task[None]) -> Any:

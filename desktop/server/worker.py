@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +70,11 @@ class ServingWorker:
         self._failed: Exception | None = None
         self._thread = threading.Thread(target=self._run, name="serve-engine", daemon=True)
         self.served = 0  # answers finished (for the window's status line)
+        self.average_seconds = 1.0  # how long a request has the engine, recently
+
+    def retry_after(self) -> float:
+        """Seconds until a place in the queue is likely to be free."""
+        return max(0.2, self.average_seconds * (self.waiting + 1) / max(1, self.max_queue))
 
     def start(self) -> None:
         self._thread.start()
@@ -141,6 +147,7 @@ class ServingWorker:
                     continue  # its client has gone
                 with self._lock:
                     self._current = job
+                began = time.monotonic()
                 try:
                     if isinstance(job.request, ChatRequest):
                         self._chat(store, engines, job, job.request)
@@ -155,6 +162,8 @@ class ServingWorker:
                 finally:
                     with self._lock:
                         self._current = None
+                    took = time.monotonic() - began
+                    self.average_seconds = 0.8 * self.average_seconds + 0.2 * took
         finally:
             engines.close()
             store.close()
