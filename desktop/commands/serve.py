@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import Any
 
 from desktop.commands.common import UserError, add_common, paths_for
-from desktop.server.keys import is_loopback
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, hooks: Any) -> None:
+    """hooks: the server package's ServeHooks, handed in by the entry point."""
     p = subparsers.add_parser(
         "serve", help="answer OpenAI-compatible API requests with your installed models",
         description="Serve /v1/models, /v1/chat/completions and /v1/embeddings, so editors and "
@@ -32,13 +33,10 @@ def register(subparsers: Any) -> None:
                    "(default 16)")
     p.add_argument("--save-history", action="store_true",
                    help="keep served conversations in your chat history (also a setting)")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=functools.partial(run, hooks=hooks))
 
 
-def run(args: argparse.Namespace) -> int:
-    from desktop.engine.engines import build_engines
-    from desktop.server.history import SAVE_HISTORY_KEY
-    from desktop.server.runner import DEFAULT_PORT, ApiServer, ServeError, ServeOptions
+def run(args: argparse.Namespace, hooks: Any) -> int:
     from desktop.store import Store
 
     if args.queue < 1:
@@ -46,18 +44,18 @@ def run(args: argparse.Namespace) -> int:
     database = paths_for(args).database
     if args.save_history:
         store = Store(database)
-        store.settings.set(SAVE_HISTORY_KEY, True)
+        store.settings.set(hooks.save_history_key, True)
         store.close()
-    options = ServeOptions(database, args.host, DEFAULT_PORT if args.port is None else args.port,
-                           args.api_key, args.new_api_key, args.queue)
+    port = hooks.default_port if args.port is None else args.port
+    options = hooks.options(database, args.host, port, args.api_key, args.new_api_key, args.queue)
     try:
-        server = ApiServer(options, build_engines)
-    except (ServeError, ImportError) as exc:
+        server = hooks.open(options)
+    except (hooks.error, ImportError) as exc:
         raise UserError(str(exc)) from None
     started = server.started
     out = sys.stdout
     out.write(f"Openweight is serving the OpenAI API at {started.base_url}\n")
-    if not is_loopback(args.host):
+    if not hooks.is_loopback(args.host):
         out.write(f"It listens on {args.host}: other computers on your networks can reach it, "
                   "so every request needs the API key.\n")
     if started.new_key:

@@ -66,6 +66,7 @@ class EngineWorker(QObject):
         self.engines: Engines | None = None
         self.session: ChatSession | None = None
         self.latest_count = 0  # set by the window; older count requests are skipped
+        self.opened = threading.Event()  # the engines exist (the API server shares them)
         self._lock = threading.Lock()
         self._stopped: set[int] = set()
         self._running: int | None = None
@@ -95,6 +96,7 @@ class EngineWorker(QObject):
         self.store = Store(self.database)
         self.engines = build_engines(self.store, self.make_client)
         self.session = ChatSession(self.store, self.engines)
+        self.opened.set()
 
     @Slot()
     def shutdown(self) -> None:

@@ -19,6 +19,7 @@ from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings, Message, ModelFile
+from desktop.ui.api_server import ApiServerSwitch
 from desktop.ui.chat_controller import ChatController
 from desktop.ui.chat_page import ChatPage
 from desktop.ui.chat_settings_panel import ChatSettingsPanel
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
             self, lambda: models_folder(paths, store.settings)
         )
         self.open_chat = OpenChat(store)
+        self.api_server: ApiServerSwitch | None = None  # set by the composition root
         self._closed = False
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 780)
@@ -202,7 +204,8 @@ class MainWindow(QMainWindow):
         self.chat.status.show_activity(f"Added {model.name}")
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.store, self.paths, self.theme, self)
+        dialog = SettingsDialog(self.store, self.paths, self.theme, self,
+                                api_server=self.api_server)
         if dialog.exec():
             self.refresh_models()
             self._load_chat_settings()
@@ -380,6 +383,8 @@ class MainWindow(QMainWindow):
         self.store.settings.set(LAST_CHAT_KEY, self.conversation_id)
         save_window(self.store.settings, self, self.splitter)
         self.controller.stop()
+        if self.api_server is not None:
+            self.api_server.shutdown()  # before the engine it shares
         self.bridge.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
