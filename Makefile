@@ -19,7 +19,7 @@ test: $(VENV)/.stamp-test
 	@(command -v Xvfb && command -v xdotool && ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
 		|| $(MAKE) --no-print-directory xvfb || true
 	$(BIN)/ruff check desktop tests bench
-	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents desktop/server
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q
 
 $(PY):
@@ -49,7 +49,7 @@ lint: $(VENV)/.stamp-test
 	$(BIN)/ruff format --check desktop tests bench
 
 typecheck: $(VENV)/.stamp-test
-	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents
+	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents desktop/server
 
 bench: $(VENV)/.stamp-test
 	$(PY) bench/engine.py

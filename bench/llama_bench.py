@@ -33,6 +33,10 @@ CMAKE_OPTIONS = [
     # (GGML_NATIVE on, OpenMP on), so the kernels match the installed wheel's.
     "-DBUILD_SHARED_LIBS=ON",
 ]
+# llama-server: the same kernels, with the server (and its tools folder) switched on.
+SERVER_CMAKE_OPTIONS = [
+    o for o in CMAKE_OPTIONS if o != "-DLLAMA_BUILD_SERVER=OFF"
+] + ["-DLLAMA_BUILD_SERVER=ON", "-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_OPENSSL=OFF"]
 
 
 def installed_version() -> str:
@@ -44,9 +48,9 @@ def binary_path(version: str | None = None) -> Path:
     return BUILD_ROOT / f"llama-bench-{version}" / "bin" / "llama-bench"
 
 
-def build_record(version: str | None = None) -> dict[str, Any]:
+def build_record(version: str | None = None, target: str = "llama-bench") -> dict[str, Any]:
     version = version or installed_version()
-    path = BUILD_ROOT / f"llama-bench-{version}.json"
+    path = BUILD_ROOT / f"{target}-{version}.json"
     try:
         data: dict[str, Any] = json.loads(path.read_text())
         return data
@@ -117,16 +121,21 @@ def _find_sdist(version: str) -> Path | None:
 
 
 def ensure_built(
-    version: str | None = None, jobs: int | None = None, sdist: Path | None = None
+    version: str | None = None,
+    jobs: int | None = None,
+    sdist: Path | None = None,
+    target: str = "llama-bench",
 ) -> Path:
-    """Return the llama-bench binary, configuring and building it on first use."""
+    """Return the binary for a llama.cpp target (llama-bench, llama-server), configuring and
+    building it on first use; each target has its own build folder."""
     version = version or installed_version()
-    binary = binary_path(version)
+    binary = BUILD_ROOT / f"{target}-{version}" / "bin" / target
     if binary.is_file():
         return binary
+    options = CMAKE_OPTIONS if target != "llama-server" else SERVER_CMAKE_OPTIONS
     if shutil.which("cmake") is None:
         raise RuntimeError(
-            "cmake is needed to build llama-bench (apt install cmake, or pip install cmake)"
+            f"cmake is needed to build {target} (apt install cmake, or pip install cmake)"
         )
     tree = source_dir(version, sdist)
     build_dir = binary.parent.parent
@@ -135,16 +144,16 @@ def ensure_built(
     started = time.monotonic()
     _say(f"configuring llama.cpp from {tree} (build folder {build_dir})")
     subprocess.run(
-        ["cmake", "-S", str(tree), "-B", str(build_dir), *generator, *CMAKE_OPTIONS],
+        ["cmake", "-S", str(tree), "-B", str(build_dir), *generator, *options],
         check=True,
         stdout=subprocess.DEVNULL,
     )
     _say(
-        f"building the llama-bench target with {jobs} jobs; this takes several minutes "
+        f"building the {target} target with {jobs} jobs; this takes several minutes "
         "on a small machine"
     )
     proc = subprocess.Popen(
-        ["cmake", "--build", str(build_dir), "--target", "llama-bench", "-j", str(jobs)],
+        ["cmake", "--build", str(build_dir), "--target", target, "-j", str(jobs)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -163,18 +172,18 @@ def ensure_built(
             _say(f"  {done} after {time.monotonic() - started:.0f} s")
     if proc.wait() != 0 or not binary.is_file():
         print("\n".join(tail), file=sys.stderr)
-        raise RuntimeError("building llama-bench failed (see the lines above)")
+        raise RuntimeError(f"building {target} failed (see the lines above)")
     elapsed = time.monotonic() - started
     _say(f"built {binary} in {elapsed:.0f} s")
     record = {
         "version": version,
         "build_seconds": round(elapsed, 1),
         "jobs": jobs,
-        "cmake_options": CMAKE_OPTIONS,
+        "cmake_options": options,
         "source": str(tree),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    (BUILD_ROOT / f"llama-bench-{version}.json").write_text(json.dumps(record, indent=2))
+    (BUILD_ROOT / f"{target}-{version}.json").write_text(json.dumps(record, indent=2))
     return binary
 
 

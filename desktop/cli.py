@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 
 from desktop import __version__
-from desktop.commands import chat, docs, history, info, models, servers
+from desktop.commands import chat, docs, history, info, models, serve, servers
 from desktop.commands.common import UserError, add_common, paths_for
 from desktop.library.errors import LibraryError
 
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     info.register(sub)
     docs.register(sub)
     servers.register(sub)
+    serve.register(sub, _serve_hooks())
     gui = sub.add_parser("gui", help="open the window (the default)")
     add_common(gui)
     gui.set_defaults(handler=run_gui)
@@ -42,7 +44,14 @@ def run_gui(args: argparse.Namespace) -> int:
         log.exception("the window could not start")
         raise UserError(f"The window could not start: {exc}. The command line still works: "
                         "see 'openweight --help'.") from None
-    return int(run_app(getattr(args, "data_dir", None)))
+    return int(run_app(getattr(args, "data_dir", None), serve=_serve_hooks()))
+
+
+def _serve_hooks() -> Any:
+    """The API server, for the front ends that offer it (they never import each other)."""
+    from desktop.server.hooks import ServeHooks
+
+    return ServeHooks()
 
 
 def main(argv: list[str] | None = None) -> int:

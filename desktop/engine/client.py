@@ -80,6 +80,7 @@ class _Request:
     def __init__(self, request_id: int) -> None:
         self.id = request_id
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.proc: subprocess.Popen[bytes] | None = None  # the host it was sent to
 
 
 class EngineClient:
@@ -97,6 +98,10 @@ class EngineClient:
         self.loaded: dict[str, Any] | None = None
         self.loaded_options: LoadOptions | None = None
         self.current_request_id: int | None = None
+        self._start_lock = threading.Lock()  # two threads sharing this host start it once
+        # Held by a user of a shared host from checking which model is loaded until its
+        # request is sent, so another user's load cannot slip in between (see LocalEngine).
+        self.turn_lock = threading.RLock()
 
     # -- process -------------------------------------------------------------------------
 
@@ -105,8 +110,11 @@ class EngineClient:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> None:
-        if self.running:
-            return
+        with self._start_lock:
+            if not self.running:
+                self._start()
+
+    def _start(self) -> None:
         env = dict(os.environ if self.env is None else self.env)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
@@ -207,20 +215,44 @@ class EngineClient:
             except (BrokenPipeError, OSError, ValueError):
                 pass  # the reader thread reports the crash to every pending request
 
-    def request(self, op: str, doing: str, **fields: Any) -> Iterator[dict[str, Any]]:
+    def new_request_id(self) -> int:
+        """An id for a request to be sent later, so its sender can stop that request alone."""
+        return next(self._ids)
+
+    def request(self, op: str, doing: str, request_id: int | None = None,
+                **fields: Any) -> Iterator[dict[str, Any]]:
         """Send one request and yield its events up to and including the last one."""
+        request = self._submit(op, doing, request_id, fields)
+        yield from self._events(request)
+
+    def submit(self, op: str, doing: str, request_id: int | None = None,
+               **fields: Any) -> Iterator[dict[str, Any]]:
+        """Send one request now; iterate what it returns (to the end) for its events."""
+        return self._events(self._submit(op, doing, request_id, fields))
+
+    def _submit(self, op: str, doing: str, request_id: int | None,
+                fields: dict[str, Any]) -> _Request:
         if not self.running:
             self.start()
-        request = self._register(next(self._ids))
+        request = self._register(request_id if request_id is not None else next(self._ids))
+        request.proc = self._proc
         self.current_request_id = request.id
         self._doing = doing
         try:
             self._send({"op": op, "id": request.id, **fields})
+        except BaseException:
+            self._forget(request.id)
+            raise
+        return request
+
+    def _events(self, request: _Request) -> Iterator[dict[str, Any]]:
+        try:
             while True:
                 event = request.events.get()
                 yield event
                 if event.get("event") in TERMINAL_EVENTS:
-                    if event.get("kind") == "crash":
+                    # A host another thread has started since is not the one that died.
+                    if event.get("kind") == "crash" and self._proc is request.proc:
                         self._proc = None
                         self.loaded = None
                         self.loaded_options = None
@@ -255,9 +287,17 @@ class EngineClient:
                 raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
         raise EngineCrashed("The model engine stopped without answering.")
 
-    def generate(self, options: GenerateOptions) -> Iterator[dict[str, Any]]:
+    def generate(self, options: GenerateOptions,
+                 request_id: int | None = None) -> Iterator[dict[str, Any]]:
         name = Path(self.loaded_options.path).name if self.loaded_options else "the model"
-        yield from self.request("generate", f"answering with {name}", options=asdict(options))
+        yield from self.request("generate", f"answering with {name}", request_id,
+                               options=asdict(options))
+
+    def submit_generate(self, options: GenerateOptions, request_id: int) -> Iterator[dict[str, Any]]:
+        """generate(), sent at once rather than on first iteration."""
+        name = Path(self.loaded_options.path).name if self.loaded_options else "the model"
+        return self.submit("generate", f"answering with {name}", request_id,
+                           options=asdict(options))
 
     def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         for event in self.request("count", "counting tokens", messages=messages,

@@ -17,7 +17,7 @@ from desktop.engine.api import (
     TokenCount,
     from_wire,
 )
-from desktop.engine.client import EngineClient
+from desktop.engine.client import EngineClient, EngineCrashed, EngineLoadError
 from desktop.engine.options import GenerateOptions, LoadOptions
 from desktop.store.records import ModelFile
 
@@ -25,20 +25,35 @@ EMBED_BATCH = 64  # texts per request: large enough to fill llama.cpp's batch, s
 
 
 class LocalEngine:
-    """Models on this computer. Use from one thread at a time, except stop()."""
+    """Models on this computer. Use from one thread at a time, except stop().
+
+    share() gives another thread its own view of the same engine host (the window and
+    `openweight serve` answer with one loaded model): the host serves the views' requests
+    in order, each view reloads its model if another view changed it, and stop() stops only
+    the view's own answer.
+    """
 
     name = "local"
 
     def __init__(self, client: EngineClient | None = None,
                  make_client: Callable[[], EngineClient] = EngineClient,
                  installed: Callable[[], list[ModelFile]] | None = None,
-                 n_threads: Callable[[], int | None] | None = None) -> None:
+                 n_threads: Callable[[], int | None] | None = None,
+                 owner: LocalEngine | None = None) -> None:
         self.make_client = make_client
         self.client = client or make_client()
         self._embedder: EngineClient | None = None
         self._embedder_lock = threading.Lock()  # indexing and a chat may both embed
         self._installed = installed or (lambda: [])
         self._n_threads = n_threads or (lambda: None)
+        self._owner = owner  # a shared view: the owner has the host (and the embedder)
+        self._wanted: LoadOptions | None = None  # what this view last loaded
+        self._answering: int | None = None  # the id of this view's running answer
+
+    def share(self) -> LocalEngine:
+        """Another view of this engine host, for another thread; closing it leaves the host."""
+        return LocalEngine(self.client, self.make_client, self._installed, self._n_threads,
+                           owner=self)
 
     # -- chat ----------------------------------------------------------------------------
 
@@ -55,25 +70,58 @@ class LocalEngine:
 
     def load(self, model: ModelFile, context_length: int | None = None,
              on_progress: ProgressCallback | None = None) -> dict[str, Any]:
-        return self.client.load(self.load_options(model, context_length), on_progress)
+        options = self.load_options(model, context_length)
+        with self.client.turn_lock:
+            info = self.client.load(options, on_progress)
+            self._wanted = options
+            return info
+
+    def _reload_if_changed(self) -> None:
+        """Called holding turn_lock: another view may have loaded another model meanwhile."""
+        wanted = self._wanted
+        if wanted is not None and not (
+                self.client.running and self.client.loaded_options == wanted
+                and self.client.loaded is not None):
+            self.client.load(wanted)
 
     def count_tokens(self, messages: list[dict[str, Any]],
                      template_vars: dict[str, Any] | None = None) -> TokenCount:
-        counted = self.client.count_tokens(messages, template_vars)
-        return TokenCount(int(counted["tokens"]), int(counted["n_ctx"]))
+        with self.client.turn_lock:
+            self._reload_if_changed()
+            events = self.client.submit("count", "counting tokens", messages=messages,
+                                        template_vars=template_vars or {})
+        for event in events:
+            if event.get("event") == "error":
+                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+            if event.get("event") == "counted":
+                return TokenCount(int(event["tokens"]), int(event["n_ctx"]))
+        raise EngineCrashed("The model engine stopped without answering.")
 
     def generate(self, options: GenerateOptions) -> Iterator[EngineEvent]:
-        for raw in self.client.generate(options):
-            event = from_wire(raw)
-            if event is not None:
-                yield event
+        request_id = self.client.new_request_id()
+        self._answering = request_id
+        try:
+            with self.client.turn_lock:
+                self._reload_if_changed()
+                raws = self.client.submit_generate(options, request_id)
+            for raw in raws:
+                event = from_wire(raw)
+                if event is not None:
+                    yield event
+        finally:
+            self._answering = None
 
     def stop(self) -> None:
-        self.client.stop()
+        """Stop this view's answer (and only it): other views' answers go on."""
+        request_id = self._answering
+        if request_id is not None:
+            self.client.stop(request_id)
 
     # -- embeddings ----------------------------------------------------------------------
 
     def embed(self, model: ModelFile, texts: list[str]) -> list[list[float]]:
+        if self._owner is not None:
+            return self._owner.embed(model, texts)
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = self.make_client()
@@ -95,6 +143,9 @@ class LocalEngine:
         return proc.pid if proc is not None and proc.poll() is None else None
 
     def close(self, timeout: float = 5.0) -> None:
+        if self._owner is not None:
+            self.stop()  # a view leaves the host to its owner
+            return
         self.client.close(timeout=timeout)
         embedder, self._embedder = self._embedder, None  # no lock: closing ends a running embed
         if embedder is not None:

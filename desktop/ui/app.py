@@ -18,6 +18,7 @@ from desktop.engine.client import EngineClient
 from desktop.logs import setup_logging
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import Store, StoreError
+from desktop.ui.api_server import ApiServerSwitch, ServeHooks
 from desktop.ui.engine_bridge import EngineBridge
 from desktop.ui.main_window import FileChooser, MainWindow
 from desktop.ui.qt_logging import route_qt_messages
@@ -34,8 +35,12 @@ def build_window(
     paths: DataPaths,
     make_client: Callable[[], EngineClient] = EngineClient,
     choose_model_file: FileChooser | None = None,
+    serve: ServeHooks | None = None,
 ) -> MainWindow:
-    """Everything the window needs, made here and handed in; nothing is global."""
+    """Everything the window needs, made here and handed in; nothing is global.
+
+    serve: the API server package, handed in by the entry point (front ends never import
+    each other); without it Settings has no server switch."""
     theme = ThemeManager(
         app, store.settings.get(THEME_KEY, "system"), store.settings.get(FONT_SIZE_KEY)
     )
@@ -43,6 +48,9 @@ def build_window(
     window = MainWindow(store, paths, bridge, theme, choose_model_file)
     attach_model_library(window, store, paths)
     bridge.start()
+    if serve is not None:
+        window.api_server = ApiServerSwitch(store, bridge, serve, window)
+        QTimer.singleShot(0, window.api_server.restore)  # after the window is up
     window.start()
     return window
 
@@ -108,7 +116,7 @@ def _app_icon() -> QIcon:
     return icon
 
 
-def run_app(data_dir: str | None = None) -> int:
+def run_app(data_dir: str | None = None, serve: ServeHooks | None = None) -> int:
     launched = time.perf_counter()
     paths = resolve_paths(data_dir).ensure()
     setup_logging(paths.log_file)
@@ -129,7 +137,7 @@ def run_app(data_dir: str | None = None) -> int:
     interrupted = store.history.mark_interrupted()
     if interrupted:
         log.info("%d answers were interrupted when the app last closed", interrupted)
-    window = build_window(app, store, paths)  # type: ignore[arg-type]
+    window = build_window(app, store, paths, serve=serve)  # type: ignore[arg-type]
     window.show()
     log.info("window shown %.3f s after the app started", time.perf_counter() - launched)
     _quit_on_signals(app)

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from desktop.engine.client import EngineClient
+from desktop.engine.local import LocalEngine
 from desktop.ui.engine_worker import EngineWorker
 
 log = logging.getLogger("openweight.ui.engine")
@@ -62,6 +63,12 @@ class EngineBridge(QObject):
 
     def stop(self, request_id: int) -> None:
         self.worker.request_stop(request_id)
+
+    def local_engine(self, timeout: float = 10.0) -> LocalEngine | None:
+        """The window's local engine, for another thread to share() (the API server)."""
+        if not self.worker.opened.wait(timeout) or self.worker.engines is None:
+            return None
+        return self.worker.engines.local
 
     @property
     def engine_pid(self) -> int | None:

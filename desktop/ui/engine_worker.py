@@ -67,6 +67,7 @@ class EngineWorker(QObject):
         self.engines: Engines | None = None
         self.session: ChatSession | None = None
         self.latest_count = 0  # set by the window; older count requests are skipped
+        self.opened = threading.Event()  # the engines exist (the API server shares them)
         self._lock = threading.Lock()
         self._stopped: set[int] = set()
         self._running: int | None = None
@@ -99,6 +100,7 @@ class EngineWorker(QObject):
         documents = DocumentSources(self.database.with_name("documents.sqlite3"),
                                     self.engines.local.embed, self.store.models.all)
         self.session = ChatSession(self.store, self.engines, documents)
+        self.opened.set()
 
     @Slot()
     def shutdown(self) -> None:

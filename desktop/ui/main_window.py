@@ -20,6 +20,7 @@ from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings, Message, ModelFile
+from desktop.ui.api_server import ApiServerSwitch
 from desktop.ui.chat_controller import ChatController
 from desktop.ui.chat_page import ChatPage
 from desktop.ui.chat_settings_panel import ChatSettingsPanel
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         )
         self.server_models = ServerModels(store, paths, self)
         self.open_chat = OpenChat(store, self.server_models.find)
+        self.api_server: ApiServerSwitch | None = None  # set by the composition root
         self._closed = False
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 780)
@@ -212,7 +214,8 @@ class MainWindow(QMainWindow):
         self.chat.status.show_activity(f"Added {model.name}")
 
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.store, self.paths, self.theme, self)
+        dialog = SettingsDialog(self.store, self.paths, self.theme, self,
+                                api_server=self.api_server)
         if dialog.exec():
             self.refresh_models()
             self._load_chat_settings()
@@ -393,6 +396,8 @@ class MainWindow(QMainWindow):
         save_window(self.store.settings, self, self.splitter)
         self.controller.stop()
         self.server_models.shutdown()
+        if self.api_server is not None:
+            self.api_server.shutdown()  # before the engine it shares
         self.bridge.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name

@@ -31,7 +31,9 @@ from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ChatSettings
+from desktop.ui.api_server import ApiServerSwitch
 from desktop.ui.chat_settings_panel import spin
+from desktop.ui.server_section import ServerSection
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
 THEME_LABELS = {"system": "Same as the system", "light": "Light", "dark": "Dark"}
@@ -39,7 +41,8 @@ THEME_LABELS = {"system": "Same as the system", "light": "Light", "dark": "Dark"
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, store: Store, paths: DataPaths, theme: ThemeManager, parent: QWidget | None = None
+        self, store: Store, paths: DataPaths, theme: ThemeManager, parent: QWidget | None = None,
+        api_server: ApiServerSwitch | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
@@ -110,6 +113,10 @@ class SettingsDialog(QDialog):
         places_form.addRow("Logs", self._folder_row(paths.logs_dir, places))
         layout.addWidget(places)
         layout.addWidget(self._servers_box(store, paths))
+
+        if api_server is not None:  # the OpenAI-compatible API (when this build has it)
+            self.server_section = ServerSection(api_server, self)
+            layout.addWidget(self.server_section)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
