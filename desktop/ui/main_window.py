@@ -128,6 +128,9 @@ class MainWindow(QMainWindow):
         self.controller.conversation_touched.connect(lambda _id: self.refresh_sidebar())
         self.controller.prompt_measured.connect(self._prompt_measured)
         self.controller.answer_finished.connect(self._answer_finished)
+        self.controller.saving_failed.connect(
+            lambda text: self._warn("Your chat could not be saved", text)
+        )
         self.picker.model_chosen.connect(self._model_chosen)
         self.picker.add_file_requested.connect(self.add_model_file)
         self.picker.browse_requested.connect(self.show_models_page)
