@@ -35,15 +35,17 @@ def list_backups(database: Path) -> list[Backup]:
     folder = backups_folder(database)
     if not folder.is_dir():
         return []
-    found = []
+    found: list[tuple[float, int, Path]] = []
     for path in folder.glob(f"{PREFIX}*{SUFFIX}"):
         stamp = path.name[len(PREFIX) : -len(SUFFIX)]
         try:
             created = time.mktime(time.strptime(stamp[:15], "%Y%m%d-%H%M%S"))
         except ValueError:
             continue
-        found.append(Backup(path, created, path.stat().st_size))
-    return sorted(found, key=lambda b: (b.created_at, b.path.name), reverse=True)
+        extra = stamp[16:]
+        found.append((created, int(extra) if extra.isdigit() else 0, path))
+    found.sort(reverse=True)
+    return [Backup(path, created, path.stat().st_size) for created, _n, path in found]
 
 
 def back_up(database: Path, keep: int = KEEP) -> Backup:
@@ -51,12 +53,10 @@ def back_up(database: Path, keep: int = KEEP) -> Backup:
     if not database.exists():
         raise StoreError(f"There is no history database at {database} to back up yet.")
     folder = backups_folder(database)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    now = time.time()
+    # Microseconds in the name keep backups made in the same second apart and in order.
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1e6):06d}"
     target = folder / f"{PREFIX}{stamp}{SUFFIX}"
-    n = 1
-    while target.exists():
-        n += 1
-        target = folder / f"{PREFIX}{stamp}-{n}{SUFFIX}"
     partial = target.with_name(target.name + ".part")
     try:
         folder.mkdir(parents=True, exist_ok=True)
