@@ -9,15 +9,14 @@ from pathlib import Path
 
 import sqlite_utils
 
-log = logging.getLogger("openweight.store")
-
-
 from desktop.store.errors import (  # noqa: F401 - StoreError's old home, still imported from here
     GuardedConnection,
     NewerSchemaError,
     ReadOnlyError,
     StoreError,
 )
+
+log = logging.getLogger("openweight.store")
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:

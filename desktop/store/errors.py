@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 
 class StoreError(Exception):
@@ -114,28 +115,28 @@ class GuardedCursor(sqlite3.Cursor):
             raise
         return self
 
-    def fetchone(self) -> object:
+    def fetchone(self) -> Any:
         try:
             return super().fetchone()
         except sqlite3.Error as exc:
             _raise_known(exc, self.path)
             raise
 
-    def fetchall(self) -> list[object]:
+    def fetchall(self) -> list[Any]:
         try:
             return super().fetchall()
         except sqlite3.Error as exc:
             _raise_known(exc, self.path)
             raise
 
-    def __next__(self) -> object:
+    def __next__(self) -> Any:
         try:
             return super().__next__()
         except sqlite3.Error as exc:
             _raise_known(exc, self.path)
             raise
 
-    def fetchmany(self, size: int | None = 1) -> list[object]:
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
         try:
             return super().fetchmany(size or 1)
         except sqlite3.Error as exc:
