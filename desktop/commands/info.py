@@ -29,8 +29,11 @@ def run(args: argparse.Namespace) -> int:
         engine = {"error": str(exc)}
     finally:
         client.close()
+    from desktop.library.network import NETWORK_USE
+
     data: dict[str, Any] = {
         "openweight": __version__,
+        "network": NETWORK_USE,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "engine": engine,
@@ -57,4 +60,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"llama.cpp: {engine['system_info']}")
     for key, value in data["paths"].items():
         print(f"{key.capitalize():>9}: {value}")
+    print(f"Network: {NETWORK_USE}")
     return 0

@@ -31,6 +31,7 @@ from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ChatSettings
+from desktop.ui.about import show_about
 from desktop.ui.chat_settings_panel import spin
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
@@ -115,6 +116,8 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        about = buttons.addButton("About Openweight", QDialogButtonBox.ButtonRole.HelpRole)
+        about.clicked.connect(lambda: show_about(self))
         layout.addWidget(buttons)
 
     def _folder_row(self, folder: Path, parent: QWidget) -> QWidget:
