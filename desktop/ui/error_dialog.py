@@ -70,7 +70,8 @@ class ErrorReporter(QObject):
         box.setText(
             f"Openweight ran into an unexpected problem: {summary}\n\n"
             "Your chats are saved and the app keeps running. If this keeps happening, please "
-            "report it with the details below (they are also in the log file)."
+            "report it with the details (Show Details or Copy details; they are also in the log "
+            "file)."
         )
         box.setDetailedText(details)
         box.setInformativeText(self._informative())

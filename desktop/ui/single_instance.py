@@ -58,7 +58,7 @@ class SingleInstance(QObject):
             if socket.waitForConnected(CONNECT_MS):
                 socket.write(RAISE)
                 socket.flush()
-                done = socket.waitForBytesWritten(CONNECT_MS)
+                done = socket.bytesToWrite() == 0 or socket.waitForBytesWritten(CONNECT_MS)
                 socket.disconnectFromServer()
                 return done
         return False
@@ -72,20 +72,15 @@ class SingleInstance(QObject):
 
     def _on_connection(self) -> None:
         assert self.server is not None
-        socket = self.server.nextPendingConnection()
-        if socket is None:
-            return
-
-        def read() -> None:
-            if socket.readAll().data().startswith(RAISE.strip()):
-                log.info("another launch asked this window to come forward")
-                self.activation_requested.emit()
-            socket.disconnectFromServer()
-
-        socket.readyRead.connect(read)
-        socket.disconnected.connect(socket.deleteLater)
-        if socket.bytesAvailable():
-            read()
+        while (socket := self.server.nextPendingConnection()) is not None:
+            # The message is one short line sent at once: read it here rather than keep a
+            # socket and a closure alive across events.
+            if socket.bytesAvailable() or socket.waitForReadyRead(CONNECT_MS):
+                if socket.readAll().data().startswith(RAISE.strip()):
+                    log.info("another launch asked this window to come forward")
+                    self.activation_requested.emit()
+            socket.abort()
+            socket.deleteLater()
 
 
 def bring_forward(window: object) -> None:
