@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from desktop.store.db import BUSY_TIMEOUT_S, NewerSchemaError, StoreError, connect
+from desktop.store.db import NewerSchemaError, StoreError, connect
 from desktop.store.history import History, NotFoundError
 from desktop.store.models import ModelRegistry
 from desktop.store.records import ChatSettings, Conversation, Message, ModelFile, SearchHit
@@ -14,7 +14,7 @@ from desktop.store.settings import Settings
 class Store:
     """One thread's view of the database: history, models and settings on one connection."""
 
-    def __init__(self, path: Path | str, busy_timeout: float = BUSY_TIMEOUT_S) -> None:
+    def __init__(self, path: Path | str, busy_timeout: float | None = None) -> None:
         self.path = path
         self.db = connect(path, busy_timeout)
         self.history = History(self.db)

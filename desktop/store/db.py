@@ -98,8 +98,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT_S = 10.0  # how long a write waits for another program's lock before saying so
 
 
-def connect(path: Path | str, busy_timeout: float = BUSY_TIMEOUT_S) -> sqlite_utils.Database:
+def connect(path: Path | str, busy_timeout: float | None = None) -> sqlite_utils.Database:
     """Open (creating or upgrading) the database; one connection per thread."""
+    if busy_timeout is None:
+        busy_timeout = BUSY_TIMEOUT_S  # read at each call, so a test can shorten it
     if str(path) != ":memory:":
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox, QPushButton, QWidget
 
+from desktop.store.errors import StoreError
+
 log = logging.getLogger("openweight.ui")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
@@ -23,6 +25,7 @@ class ErrorReporter(QObject):
     carried to the GUI thread; while one dialog is open, later errors only count."""
 
     reported = Signal(str, str)  # summary, details (queued into the GUI thread)
+    store_failed = Signal(str)  # a history fault (disk full, locked...): said plainly
 
     def __init__(self, parent_widget: QWidget | None = None) -> None:
         super().__init__()
@@ -32,6 +35,7 @@ class ErrorReporter(QObject):
         self.total = 0
         self._previous = (sys.excepthook, threading.excepthook)
         self.reported.connect(self._show, Qt.ConnectionType.QueuedConnection)
+        self.store_failed.connect(self._show_store_error, Qt.ConnectionType.QueuedConnection)
 
     def install(self) -> None:
         sys.excepthook = self.excepthook
@@ -45,6 +49,10 @@ class ErrorReporter(QObject):
     ) -> None:
         if issubclass(kind, KeyboardInterrupt):
             self._previous[0](kind, value, tb)
+            return
+        if isinstance(value, StoreError):  # not a bug: the machine's fault, worded already
+            log.warning("history fault: %s", value)
+            self.store_failed.emit(str(value))
             return
         details = "".join(traceback.format_exception(kind, value, tb))
         log.error("unexpected error in the window:\n%s", details.rstrip())
@@ -80,6 +88,21 @@ class ErrorReporter(QObject):
         copy.clicked.disconnect()  # an action button would close the box; copying should not
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(details))
         box.addButton(QMessageBox.StandardButton.Close)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.finished.connect(self._closed)
+        self.dialog = box
+        box.show()
+
+    @Slot(str)
+    def _show_store_error(self, text: str) -> None:
+        self.total += 1
+        if self.dialog is not None:
+            self.repeats += 1
+            self.dialog.setInformativeText(self._informative())
+            return
+        self.repeats = 0
+        box = QMessageBox(QMessageBox.Icon.Warning, "Your chats could not be saved", text,
+                          QMessageBox.StandardButton.Close, self.parent_widget)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.finished.connect(self._closed)
         self.dialog = box

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from desktop.chat.defaults import chat_defaults
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
-from desktop.store import Store
+from desktop.store import Store, StoreError
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings, Message, ModelFile
 from desktop.ui.chat_controller import ChatController
@@ -257,6 +257,13 @@ class MainWindow(QMainWindow):
         self._refresh_meter()
 
     def send(self, text: str) -> None:
+        try:
+            self._send(text)
+        except StoreError as exc:  # disk full, locked...: the question goes back, not lost
+            self.composer.set_text(text)
+            self._warn("Your message could not be saved", str(exc))
+
+    def _send(self, text: str) -> None:
         self.panel.flush()
         new = self.conversation_id is None
         conversation_id = self.open_chat.save(self.picker.current_model)

@@ -62,6 +62,26 @@ def test_unexpected_errors_get_one_dialog_and_the_app_carries_on(
         reporter.uninstall()
 
 
+@pytest.mark.qt_no_exception_capture
+def test_a_history_fault_is_said_plainly_not_as_a_bug(qapp: QApplication, qtbot) -> None:  # noqa: ANN001
+    from desktop.store.errors import DiskFullError
+
+    def fail() -> None:
+        raise DiskFullError("Openweight could not save to its history database: the disk is full.")
+
+    reporter = ErrorReporter(None)
+    reporter.install()
+    try:
+        QTimer.singleShot(0, fail)
+        qtbot.waitUntil(lambda: reporter.dialog is not None, timeout=5000)
+        dialog = reporter.dialog
+        assert dialog.windowTitle() == "Your chats could not be saved"
+        assert dialog.text().endswith("the disk is full.") and "unexpected" not in dialog.text()
+        dialog.done(0)
+    finally:
+        reporter.uninstall()
+
+
 def test_one_window_per_data_folder(qapp: QApplication, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     first = SingleInstance(tmp_path)
     assert first.acquire()
@@ -84,3 +104,30 @@ def test_about_says_what_the_network_is_for() -> None:
     assert NETWORK_USE in text
     assert "download" in NETWORK_USE and "servers you add" in NETWORK_USE
     assert "telemetry" in NETWORK_USE
+
+
+def test_a_locked_history_says_so_and_gives_the_question_back(
+    window, gui_store, qtbot, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
+    import sqlite3
+
+    from tests.ui.conftest import QUESTION, wait_for_answer
+
+    warnings: list[tuple[str, str]] = []
+    monkeypatch.setattr(window, "_warn", lambda title, text: warnings.append((title, text)))
+    gui_store.db.conn.execute("PRAGMA busy_timeout = 300")  # not the usual 10 s wait
+    other = sqlite3.connect(gui_store.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program holds the database
+    try:
+        window.composer.set_text(QUESTION)
+        window.composer.submit()
+        assert warnings and "another program" in warnings[0][1], warnings
+        assert window.composer.text == QUESTION  # the question is not lost
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    window.composer.submit()  # the program let go: sending works again
+    wait_for_answer(qtbot, window)
+    messages = gui_store.history.messages(window.conversation_id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assert "Paris" in messages[1].content
