@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import textwrap
 import sys
 from typing import Any
 
@@ -60,5 +61,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"llama.cpp: {engine['system_info']}")
     for key, value in data["paths"].items():
         print(f"{key.capitalize():>9}: {value}")
-    print(f"Network: {NETWORK_USE}")
+    print(textwrap.fill(NETWORK_USE, width=90, initial_indent="  Network: ",
+                        subsequent_indent=" " * 11))
     return 0
