@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-import textwrap
 import sys
+import textwrap
 from typing import Any
 
 from desktop import __version__

@@ -126,12 +126,21 @@ def run_app(data_dir: str | None = None) -> int:
     app.setWindowIcon(_app_icon())
     instance = SingleInstance(paths.data_dir)
     if not instance.acquire():
-        shown = instance.ask_first_to_show()
-        sys.stderr.write(
-            "Openweight is already open for this data folder"
-            + ("; its window was brought forward.\n" if shown else ".\n")
-        )
-        return 0
+        if instance.ask_first_to_show():
+            sys.stderr.write(
+                "Openweight is already open for this data folder; its window was brought "
+                "forward.\n"
+            )
+            return 0
+        # The lock's owner does not answer: a crashed window whose process id was reused.
+        instance.lock.removeStaleLockFile()
+        if not instance.acquire():
+            QMessageBox.critical(
+                None, "Openweight is already open",
+                f"Another Openweight window is using {paths.data_dir} but does not answer. "
+                "Close it (or end it in your task manager) and open Openweight again.",
+            )
+            return 1
     try:
         opened = open_at_startup(paths.database)
     except StoreError as exc:

@@ -50,7 +50,7 @@ class SingleInstance(QObject):
         self.server.newConnection.connect(self._on_connection)
         return True
 
-    def ask_first_to_show(self, attempts: int = 10) -> bool:
+    def ask_first_to_show(self, attempts: int = 5) -> bool:
         """From a second launch: ask the running window to come forward."""
         for _ in range(attempts):  # the first may still be starting up
             socket = QLocalSocket()
