@@ -16,7 +16,7 @@ from desktop.documents import DocumentsError, Source
 from desktop.engine.api import Delta, Done, Engine, EngineError, Failed, Loaded, Started, to_wire
 from desktop.engine.engines import Engines
 from desktop.engine.options import GenerateOptions
-from desktop.store import Store
+from desktop.store import Store, StoreError
 from desktop.store.history import NotFoundError
 from desktop.store.records import Message, ModelFile
 
@@ -118,6 +118,7 @@ class ChatSession:
         stats: dict[str, Any] = {}
         status, stop_reason, error = "failed", None, None
         last_flush = time.monotonic()
+        save_failed: StoreError | None = None
         try:
             engine = self._answering = self.engines.for_model(model)
             info = engine.load(model, settings.context_length,
@@ -149,10 +150,14 @@ class ChatSession:
                     if event.tool_calls:
                         # Kept and shown, not executed: the app runs no tools yet.
                         stats.setdefault("tool_calls", []).extend(event.tool_calls)
-                    if time.monotonic() - last_flush >= FLUSH_SECONDS:
-                        self.history.update_message(
-                            reply.id, content="".join(answer), reasoning="".join(reasoning)
-                        )
+                    if time.monotonic() - last_flush >= FLUSH_SECONDS and save_failed is None:
+                        try:
+                            self.history.update_message(
+                                reply.id, content="".join(answer), reasoning="".join(reasoning)
+                            )
+                        except StoreError as exc:  # disk full, locked...: what cannot be kept
+                            save_failed = exc  # is not worth generating; the host stops at once
+                            engine.stop()
                         last_flush = time.monotonic()
                 elif isinstance(event, Started):
                     stats["dropped_messages"] = event.dropped_messages
@@ -177,9 +182,13 @@ class ChatSession:
             raise
         finally:
             self._answering = None
+            if save_failed is not None:
+                status, error = "failed", str(save_failed)
             if error and status not in ("complete", "interrupted"):
                 status = "stopped" if stop_reason == "stopped" else "failed"
             stats["model"] = model.name
+            # If this fails too (the disk is still full), its StoreError says so to the caller;
+            # the question and everything saved before are already committed.
             self.history.update_message(
                 reply.id, content="".join(answer), reasoning="".join(reasoning), status=status,
                 stats=stats, error=error,

@@ -28,9 +28,13 @@ def paths_for(args: argparse.Namespace) -> DataPaths:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    store = Store(paths_for(args).database)
-    store.history.mark_interrupted()
-    return store
+    """The store after start-up care (damage recovered, daily backup); notices go to stderr."""
+    from desktop.store.startup import open_at_startup
+
+    opened = open_at_startup(paths_for(args).database)
+    for notice in opened.notices:
+        sys.stderr.write(f"openweight: {notice}\n")
+    return opened.store
 
 
 def print_json(data: Any) -> None:

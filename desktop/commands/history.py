@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from desktop.commands.common import UserError, add_common, open_store, print_json
+from desktop.commands.common import UserError, add_common, open_store, paths_for, print_json
 from desktop.store import Store
 from desktop.store.export import export_conversation, source_label
 from desktop.store.history import NotFoundError
@@ -49,6 +49,23 @@ def register(subparsers: Any) -> None:
     add_common(delete)
     delete.add_argument("id", type=int)
     delete.set_defaults(handler=delete_one)
+
+    backup = sub.add_parser("backup", help="back up the history now (one is made daily anyway)")
+    add_common(backup)
+    backup.set_defaults(handler=backup_now)
+
+    backups = sub.add_parser("backups", help="the backups kept (the last 7), newest first")
+    add_common(backups)
+    backups.add_argument("--json", action="store_true")
+    backups.set_defaults(handler=list_backups_cmd)
+
+    restore = sub.add_parser(
+        "restore", help="replace the history with a backup (the current one is kept aside)"
+    )
+    add_common(restore)
+    restore.add_argument("file", nargs="?", metavar="FILE", help="a backup file")
+    restore.add_argument("--latest", action="store_true", help="the newest backup")
+    restore.set_defaults(handler=restore_cmd)
 
 
 def _when(ts: float) -> str:
@@ -145,4 +162,53 @@ def delete_one(args: argparse.Namespace) -> int:
     except NotFoundError as exc:
         raise UserError(str(exc)) from None
     print(f"Deleted conversation {args.id} ({title}).")
+    return 0
+
+
+def backup_now(args: argparse.Namespace) -> int:
+    from desktop.store.backups import back_up
+
+    database = paths_for(args).database
+    made = back_up(database)
+    print(f"Backed up your history to {made.path} ({made.size_bytes / 1e6:.1f} MB).")
+    return 0
+
+
+def list_backups_cmd(args: argparse.Namespace) -> int:
+    from desktop.store.backups import backups_folder, list_backups
+
+    database = paths_for(args).database
+    found = list_backups(database)
+    if args.json:
+        print_json([{"path": str(b.path), "created_at": b.created_at, "size_bytes": b.size_bytes}
+                    for b in found])
+        return 0
+    if not found:
+        print(f"No backups yet in {backups_folder(database)}. Make one with: "
+              "openweight history backup")
+        return 0
+    for b in found:
+        print(f"{_when(b.created_at)}  {b.size_bytes / 1e6:6.1f} MB  {b.path}")
+    return 0
+
+
+def restore_cmd(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from desktop.store.backups import list_backups, restore
+
+    database = paths_for(args).database
+    if args.latest == bool(args.file):
+        raise UserError("Say which backup to restore: a FILE, or --latest for the newest.")
+    if args.latest:
+        found = list_backups(database)
+        if not found:
+            raise UserError("There are no backups to restore yet.")
+        source = found[0].path
+    else:
+        source = Path(args.file).expanduser().resolve()
+    kept = restore(database, source)
+    print(f"Restored your history from {source}.")
+    if kept is not None:
+        print(f"The history it replaced is kept as {kept}.")
     return 0

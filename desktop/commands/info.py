@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import platform
 import sys
+import textwrap
 from typing import Any
 
 from desktop import __version__
@@ -29,8 +30,11 @@ def run(args: argparse.Namespace) -> int:
         engine = {"error": str(exc)}
     finally:
         client.close()
+    from desktop.library.network import NETWORK_USE
+
     data: dict[str, Any] = {
         "openweight": __version__,
+        "network": NETWORK_USE,
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "engine": engine,
@@ -57,4 +61,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"llama.cpp: {engine['system_info']}")
     for key, value in data["paths"].items():
         print(f"{key.capitalize():>9}: {value}")
+    print(textwrap.fill(NETWORK_USE, width=90, initial_indent="  Network: ",
+                        subsequent_indent=" " * 11))
     return 0

@@ -29,6 +29,14 @@ USER_AGENT = "Openweight"
 
 OfflineCheck = Callable[[], bool]
 
+# Said in `openweight info` and the About box; keep it true (tests/e2e/test_privacy.py checks).
+NETWORK_USE = (
+    "Openweight uses the network only to search for models and download them (from the "
+    "Hugging Face Hub) and to talk to model servers you add yourself. Your chats, documents "
+    "and settings never leave this computer, and there is no telemetry. Offline mode "
+    "(in Settings) turns even model search and downloads off."
+)
+
 
 def never_offline() -> bool:
     return False

@@ -14,9 +14,9 @@ from desktop.store.settings import Settings
 class Store:
     """One thread's view of the database: history, models and settings on one connection."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, busy_timeout: float | None = None) -> None:
         self.path = path
-        self.db = connect(path)
+        self.db = connect(path, busy_timeout)
         self.history = History(self.db)
         self.models = ModelRegistry(self.db)
         self.settings = Settings(self.db)

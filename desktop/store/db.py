@@ -9,15 +9,14 @@ from pathlib import Path
 
 import sqlite_utils
 
+from desktop.store.errors import (  # noqa: F401 - StoreError's old home, still imported from here
+    GuardedConnection,
+    NewerSchemaError,
+    ReadOnlyError,
+    StoreError,
+)
+
 log = logging.getLogger("openweight.store")
-
-
-class StoreError(Exception):
-    """A problem with the history database, worded for the user."""
-
-
-class NewerSchemaError(StoreError):
-    pass
 
 
 def _migrate_1(db: sqlite_utils.Database) -> None:
@@ -102,18 +101,40 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrat
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
+BUSY_TIMEOUT_S = 10.0  # how long a write waits for another program's lock before saying so
+
+
+def connect(path: Path | str, busy_timeout: float | None = None) -> sqlite_utils.Database:
     """Open (creating or upgrading) the database; one connection per thread."""
+    if busy_timeout is None:
+        busy_timeout = BUSY_TIMEOUT_S  # read at each call, so a test can shorten it
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReadOnlyError(
+                f"Openweight cannot create its data folder {Path(path).parent} "
+                f"({exc.strerror or exc}). Choose a folder you may write to with --data-dir "
+                "or OPENWEIGHT_HOME."
+            ) from exc
+    conn: sqlite3.Connection | None = None
     try:
-        conn = sqlite3.connect(str(path), timeout=10.0, isolation_level=None)
+        conn = sqlite3.connect(
+            str(path), timeout=busy_timeout, isolation_level=None, factory=GuardedConnection
+        )
+        conn.path = str(path)  # type: ignore[attr-defined]
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except StoreError:
+        if conn is not None:
+            conn.close()
+        raise
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
         raise StoreError(
             f"The history database at {path} cannot be read ({exc}). "
             "It may be damaged or not an Openweight database."

@@ -18,10 +18,13 @@ from desktop.engine.client import EngineClient
 from desktop.logs import setup_logging
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import Store, StoreError
+from desktop.store.startup import open_at_startup
 from desktop.ui.api_server import ApiServerSwitch, ServeHooks
 from desktop.ui.engine_bridge import EngineBridge
+from desktop.ui.error_dialog import ErrorReporter
 from desktop.ui.main_window import FileChooser, MainWindow
 from desktop.ui.qt_logging import route_qt_messages
+from desktop.ui.single_instance import SingleInstance, bring_forward
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
 log = logging.getLogger("openweight.ui")
@@ -129,23 +132,48 @@ def run_app(data_dir: str | None = None, serve: ServeHooks | None = None) -> int
     app.setApplicationDisplayName(APP_NAME)
     app.setDesktopFileName("openweight")
     app.setWindowIcon(_app_icon())
+    instance = SingleInstance(paths.data_dir)
+    if not instance.acquire():
+        if instance.ask_first_to_show():
+            sys.stderr.write(
+                "Openweight is already open for this data folder; its window was brought "
+                "forward.\n"
+            )
+            return 0
+        # The lock's owner does not answer: a crashed window whose process id was reused.
+        instance.lock.removeStaleLockFile()
+        if not instance.acquire():
+            QMessageBox.critical(
+                None, "Openweight is already open",
+                f"Another Openweight window is using {paths.data_dir} but does not answer. "
+                "Close it (or end it in your task manager) and open Openweight again.",
+            )
+            return 1
     try:
-        store = Store(paths.database)
+        opened = open_at_startup(paths.database)
     except StoreError as exc:
+        instance.release()
         QMessageBox.critical(None, "Openweight cannot open your chats", str(exc))
         return 1
-    interrupted = store.history.mark_interrupted()
-    if interrupted:
-        log.info("%d answers were interrupted when the app last closed", interrupted)
+    store = opened.store
     window = build_window(app, store, paths, serve=serve)  # type: ignore[arg-type]
+    reporter = ErrorReporter(window)
+    reporter.install()
+    instance.activation_requested.connect(lambda: bring_forward(window))
     window.show()
     log.info("window shown %.3f s after the app started", time.perf_counter() - launched)
+    for notice in opened.notices:
+        sys.stderr.write(f"openweight: {notice}\n")
+        QTimer.singleShot(0, lambda text=notice: QMessageBox.information(
+            window, "About your history", text))
     _quit_on_signals(app)
     try:
         return int(app.exec())
     finally:
         window.shutdown()
         store.close()
+        reporter.uninstall()
+        instance.release()
 
 
 def _quit_on_signals(app: QApplication) -> None:

@@ -58,6 +58,7 @@ class ChatController(QObject):
     conversation_touched = Signal(int)  # a conversation's messages or title changed
     prompt_measured = Signal(int, object)  # conversation id, the "started" event
     answer_finished = Signal(int, int)  # conversation id, message id
+    saving_failed = Signal(str)  # the history could not be written (disk full, locked...)
 
     def __init__(
         self,
@@ -240,6 +241,8 @@ class ChatController(QObject):
         self.stream_changed.emit()
         if message is not None:
             self.answer_finished.emit(conversation_id, message.id)
+        if outcome.get("saving_failed"):
+            self.saving_failed.emit(str(outcome["saving_failed"]))
 
     def _reload(self, conversation_id: int) -> None:
         if self.transcript.conversation_id != conversation_id:

@@ -26,6 +26,7 @@ from desktop.engine.api import EngineError
 from desktop.engine.client import EngineClient
 from desktop.engine.engines import Engines, build_engines
 from desktop.store import Store
+from desktop.store.errors import StoreError
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings
 
@@ -162,6 +163,10 @@ class EngineWorker(QObject):
                 history.update_message(result.message.id, stats=stats)
         except ChatError as exc:
             outcome = self._failed_answer(conversation_id, parent_id, str(exc))
+        except StoreError as exc:  # disk full, read-only, locked: said plainly, not as a bug
+            log.warning("the answer could not be saved: %s", exc)
+            outcome = {"message_id": None, "status": "failed", "error": str(exc),
+                       "saving_failed": str(exc)}
         except Exception as exc:  # noqa: BLE001 - the window must keep working; details go to the log
             log.exception("the answer failed")
             outcome = self._failed_answer(

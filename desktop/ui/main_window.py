@@ -17,7 +17,7 @@ from desktop.chat.defaults import chat_defaults
 from desktop.engine.engines import server_of
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
-from desktop.store import Store
+from desktop.store import Store, StoreError
 from desktop.store.history import NotFoundError
 from desktop.store.records import ChatSettings, Message, ModelFile
 from desktop.ui.api_server import ApiServerSwitch
@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
         self.controller.conversation_touched.connect(lambda _id: self.refresh_sidebar())
         self.controller.prompt_measured.connect(self._prompt_measured)
         self.controller.answer_finished.connect(self._answer_finished)
+        self.controller.saving_failed.connect(
+            lambda text: self._warn("Your chat could not be saved", text)
+        )
         self.picker.model_chosen.connect(self._model_chosen)
         self.picker.add_file_requested.connect(self.add_model_file)
         self.picker.browse_requested.connect(self.show_models_page)
@@ -268,6 +271,13 @@ class MainWindow(QMainWindow):
         self._refresh_meter()
 
     def send(self, text: str) -> None:
+        try:
+            self._send(text)
+        except StoreError as exc:  # disk full, locked...: the question goes back, not lost
+            self.composer.set_text(text)
+            self._warn("Your message could not be saved", str(exc))
+
+    def _send(self, text: str) -> None:
         self.panel.flush()
         new = self.conversation_id is None
         conversation_id = self.open_chat.save(self.picker.current_model)

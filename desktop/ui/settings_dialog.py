@@ -31,6 +31,7 @@ from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ChatSettings
+from desktop.ui.about import show_about
 from desktop.ui.api_server import ApiServerSwitch
 from desktop.ui.chat_settings_panel import spin
 from desktop.ui.server_section import ServerSection
@@ -123,6 +124,8 @@ class SettingsDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        about = buttons.addButton("About Openweight", QDialogButtonBox.ButtonRole.HelpRole)
+        about.clicked.connect(lambda: show_about(self))
         layout.addWidget(buttons)
 
     def _servers_box(self, store: Store, paths: DataPaths) -> QWidget:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
+from desktop.ui.about import show_about
+
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
 
@@ -28,6 +30,7 @@ def install_shortcuts(window: MainWindow) -> QShortcut:
     bind(window, "Ctrl+F", window.sidebar.focus_search)
     bind(window, "Ctrl+,", window.open_settings)
     bind(window, "Ctrl+Shift+C", window.copy_last_answer)
+    bind(window, QKeySequence.StandardKey.HelpContents, lambda: show_about(window))
     bind(window, QKeySequence.StandardKey.Quit, window.close)
     stop = bind(window, QKeySequence(Qt.Key.Key_Escape), window.controller.stop)
     stop.setEnabled(False)

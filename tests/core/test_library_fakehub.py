@@ -38,3 +38,5 @@ def test_standalone_hub_prints_its_url_and_can_be_steered() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()

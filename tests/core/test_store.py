@@ -47,7 +47,7 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path: Path) -> None:
 def test_garbage_file_gives_a_readable_error(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
-    with pytest.raises(StoreError, match="cannot be read"):
+    with pytest.raises(StoreError, match="is damaged"):
         Store(path)
 
 
