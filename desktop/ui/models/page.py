@@ -148,11 +148,22 @@ class ModelsPage(QWidget):
             show_error(self.error, "Wait until the models folder has moved, then download.")
             return
         try:
-            self.downloads.enqueue(request)
+            failed = self._failed_job(request)
+            if failed is not None:  # carry on from what the failed attempt saved
+                self.downloads.resume(failed)
+            else:
+                self.downloads.enqueue(request)
         except LibraryError as exc:
             show_error(self.error, str(exc))
             return
         self._update_states()
+
+    def _failed_job(self, request: DownloadRequest) -> int | None:
+        for progress in self.downloads.jobs():
+            key = (progress.repo_id, split_part_names(progress.filename)[0])
+            if key == request.key and progress.state == DownloadState.FAILED:
+                return progress.job_id
+        return None
 
     def shutdown(self) -> None:
         """Stop listening to the download manager and wait for background work (the owner
@@ -167,6 +178,7 @@ class ModelsPage(QWidget):
     # -- reacting -------------------------------------------------------------------------------
     def _download_changed(self, progress: DownloadProgress) -> None:
         self.downloads_tab.show_progress(progress)
+        self.catalog_tab.show_progress(progress)
         previous = self._states.get(progress.job_id)
         self._states[progress.job_id] = progress.state
         if previous == progress.state:
