@@ -148,22 +148,11 @@ class ModelsPage(QWidget):
             show_error(self.error, "Wait until the models folder has moved, then download.")
             return
         try:
-            failed = self._failed_job(request)
-            if failed is not None:  # carry on from what the failed attempt saved
-                self.downloads.resume(failed)
-            else:
-                self.downloads.enqueue(request)
+            self.downloads.enqueue(request)  # a failed one for the same file carries on
         except LibraryError as exc:
             show_error(self.error, str(exc))
             return
         self._update_states()
-
-    def _failed_job(self, request: DownloadRequest) -> int | None:
-        for progress in self.downloads.jobs():
-            key = (progress.repo_id, split_part_names(progress.filename)[0])
-            if key == request.key and progress.state == DownloadState.FAILED:
-                return progress.job_id
-        return None
 
     def shutdown(self) -> None:
         """Stop listening to the download manager and wait for background work (the owner
