@@ -8,6 +8,7 @@ from collections.abc import Callable
 from desktop.engine.api import Engine, EngineError, EngineModel
 from desktop.engine.client import EngineClient
 from desktop.engine.local import LocalEngine
+from desktop.engine.options import DEVICE_SETTING
 from desktop.store import Store
 from desktop.store.records import ModelFile
 
@@ -83,5 +84,6 @@ class Engines:
 def build_engines(store: Store, make_client: Callable[[], EngineClient] = EngineClient) -> Engines:
     """The engines every front end uses, built the same way: local models from the store's
     registry, and the servers the user added."""
-    local = LocalEngine(make_client=make_client, installed=store.models.all)
+    local = LocalEngine(make_client=make_client, installed=store.models.all,
+                        device=lambda: store.settings.get(DEVICE_SETTING))
     return Engines(local)

@@ -18,7 +18,7 @@ from desktop.engine.api import (
     from_wire,
 )
 from desktop.engine.client import EngineClient
-from desktop.engine.options import GenerateOptions, LoadOptions
+from desktop.engine.options import GenerateOptions, LoadOptions, device_layers
 from desktop.store.records import ModelFile
 
 EMBED_BATCH = 64  # texts per request: large enough to fill llama.cpp's batch, small frames
@@ -32,18 +32,24 @@ class LocalEngine:
     def __init__(self, client: EngineClient | None = None,
                  make_client: Callable[[], EngineClient] = EngineClient,
                  installed: Callable[[], list[ModelFile]] | None = None,
-                 n_threads: Callable[[], int | None] | None = None) -> None:
+                 n_threads: Callable[[], int | None] | None = None,
+                 device: Callable[[], str | None] | None = None) -> None:
         self.make_client = make_client
         self.client = client or make_client()
         self._embedder: EngineClient | None = None
         self._embedder_lock = threading.Lock()  # indexing and a chat may both embed
         self._installed = installed or (lambda: [])
         self._n_threads = n_threads or (lambda: None)
+        self._device = device or (lambda: None)  # the user's "Run models on" setting
 
     # -- chat ----------------------------------------------------------------------------
 
-    def load_options(self, model: ModelFile, context_length: int | None) -> LoadOptions:
-        return LoadOptions(path=model.path, n_ctx=context_length, n_threads=self._n_threads())
+    def load_options(self, model: ModelFile, context_length: int | None,
+                     embedding: bool = False) -> LoadOptions:
+        """Read afresh each time: a changed device setting reloads the model at the next turn."""
+        n_gpu_layers, main_gpu = device_layers(self._device())
+        return LoadOptions(path=model.path, n_ctx=context_length, n_threads=self._n_threads(),
+                           n_gpu_layers=n_gpu_layers, main_gpu=main_gpu, embedding=embedding)
 
     def is_loaded(self, model: ModelFile, context_length: int | None = None) -> bool:
         return self.client.running and self.client.loaded is not None and (
@@ -77,7 +83,7 @@ class LocalEngine:
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = self.make_client()
-            options = LoadOptions(path=model.path, embedding=True, n_threads=self._n_threads())
+            options = self.load_options(model, None, embedding=True)
             self._embedder.load(options)
             vectors: list[list[float]] = []
             for start in range(0, len(texts), EMBED_BATCH):

@@ -27,11 +27,13 @@ from desktop.chat.defaults import (
     default_system_prompt,
     save_chat_defaults,
 )
+from desktop.library.hardware import detect_machine
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ChatSettings
 from desktop.ui.chat_settings_panel import spin
+from desktop.ui.device_section import DeviceSection
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
 THEME_LABELS = {"system": "Same as the system", "light": "Light", "dark": "Dark"}
@@ -98,6 +100,9 @@ class SettingsDialog(QDialog):
         looks_form.addRow("Font size", self.font_size)
         layout.addWidget(looks)
 
+        self.device = DeviceSection(store.settings, detect_machine().gpus, self)
+        layout.addWidget(self.device)
+
         places = QGroupBox("Where things are kept", self)
         places_form = QFormLayout(places)
         models_row = self._folder_row(models_folder(paths, store.settings), places)
@@ -151,6 +156,7 @@ class SettingsDialog(QDialog):
             ),
         )
         settings.set(SYSTEM_PROMPT_KEY, self.system_prompt.toPlainText())
+        self.device.save(settings)
         settings.set(THEME_KEY, self.theme_choice.currentData())
         settings.set(FONT_SIZE_KEY, self.font_size.value())
         self.theme.mode = self.theme_choice.currentData()
