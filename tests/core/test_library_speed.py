@@ -191,3 +191,19 @@ def test_bandwidth_is_measured_once_and_remembered(tmp_path: Path) -> None:
         assert store.settings.get(BANDWIDTH_SETTING)["bytes_per_s"] == round(fresh)
     finally:
         store.close()
+
+
+def test_hub_files_named_as_mixtures_of_experts_read_only_their_active_share() -> None:
+    from desktop.library.hub import HubModelFile, RemoteFile, moe_parameters
+
+    assert moe_parameters("Qwen3-30B-A3B-Q4_K_M") == (30 * GB, 3 * GB)
+    assert moe_parameters("Qwen3-8B-Q4_K_M") == (None, None)
+
+    def hub_file(name: str) -> HubModelFile:
+        part = RemoteFile("o/r", f"{name}.gguf", "0" * 40, 17 * GB, None, "")
+        return HubModelFile(name, "Q4_K_M", (part,))
+
+    moe = hub_file("Qwen3-30B-A3B-Q4_K_M").fit(DESKTOP)
+    dense = hub_file("Some-30B-Q4_K_M").fit(DESKTOP)
+    assert moe and dense and moe.speed and dense.speed
+    assert moe.speed.tokens_per_s == pytest.approx(10 * dense.speed.tokens_per_s)

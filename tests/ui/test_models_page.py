@@ -205,7 +205,11 @@ def test_hub_search_lists_repositories_and_their_files_by_quantization(
     assert sum("Recommended" in n for n in names) == 1
     assert "missing parts" in page.hub_tab.files_status.text()
     for item in file_items(page).values():
-        assert cell_widget(page, item, 2, QLabel).text() == "Fits"
+        badges = {
+            label.objectName(): label.text()
+            for label in page.hub_tab.files.itemWidget(item, 2).findChildren(QLabel)
+        }
+        assert badges == {"fitBadge": "Fits", "speedBadge": "Fast"}
         assert download_button(page, item).isEnabled()
 
 
