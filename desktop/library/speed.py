@@ -33,6 +33,9 @@ GPU_EFFICIENCY = 0.7
 # and without AVX2 (SSE only).
 CORE_RATE, CORE_RATE_NO_AVX2 = 8 * GB, 3 * GB
 GPU_BANDWIDTH_UNKNOWN = 200 * GB  # a mid-range card, for one not in the table
+# Time a token takes whatever its size (building the graph, sampling, launching GPU kernels):
+# why tiny models top out at hundreds, not tens of thousands, of tokens/s.
+CPU_TOKEN_OVERHEAD_S, GPU_TOKEN_OVERHEAD_S = 0.0005, 0.0015
 
 # Published memory bandwidth, GB/s. Longest matching name wins ("RTX 4070 Ti" before "RTX 4070").
 _GPU_GBPS = {
@@ -116,7 +119,8 @@ def estimate_speed(
         )
     else:
         seconds, device = read_bytes / cpu, on_cpu
-    tps = 1 / seconds if seconds > 0 else float("inf")
+    seconds += GPU_TOKEN_OVERHEAD_S if gpu is not None and device != on_cpu else CPU_TOKEN_OVERHEAD_S
+    tps = 1 / seconds
     factor = REASONING_FACTOR if reasoning else 1.0
     level: SpeedLevel = (
         "fast" if tps >= FAST_TPS * factor else "usable" if tps >= USABLE_TPS * factor else "slow"

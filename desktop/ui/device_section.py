@@ -67,10 +67,10 @@ def running_on(info: dict[str, Any] | None) -> tuple[str, str, bool]:
             detail = (f"{offloaded[0]} of the model's {offloaded[1]} layers run on the GPU; "
                       "the rest run on the CPU, which is slower.")
     warnings = [str(w) for w in info.get("warnings") or []]
-    text = f"Running on {where}"
-    if warnings:
-        text += ". " + " ".join(warnings)
-    tooltip = " ".join([detail, *warnings, "Choose the device in Settings."])
+    # A warning (such as "did not fit on the GPU, so it runs on the CPU") takes the line;
+    # where it runs is still in the tooltip.
+    text = " ".join(warnings) or f"Running on {where}"
+    tooltip = " ".join([f"Running on {where}.", detail, *warnings, "Choose the device in Settings."])
     return text, tooltip, bool(warnings)
 
 

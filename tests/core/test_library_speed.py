@@ -70,7 +70,7 @@ def test_cpu_speed_is_bound_by_bandwidth_or_by_the_cores() -> None:
     faster_memory = Machine(ram_bytes=64 * GB, cpu_cores=32, memory_bandwidth=40 * GB)
     ratio = (estimate_speed(model, model, faster_memory).tokens_per_s
              / estimate_speed(model, model, many_cores).tokens_per_s)
-    assert ratio == pytest.approx(2.0)
+    assert ratio == pytest.approx(2.0, rel=0.01)  # less a little fixed time per token
     # Two cores cannot use 200 GB/s: more bandwidth changes nothing.
     few_cores = Machine(ram_bytes=64 * GB, cpu_cores=2, memory_bandwidth=100 * GB)
     more = Machine(ram_bytes=64 * GB, cpu_cores=2, memory_bandwidth=200 * GB)
@@ -95,8 +95,9 @@ def test_a_gpu_that_holds_the_model_makes_it_fast() -> None:
     assert "RTX 3060" in split.device and "CPU" in split.device
     assert (speed_of("Qwen3-8B", DESKTOP).tokens_per_s < split.tokens_per_s
             < speed_of("Qwen3-8B", GAMING).tokens_per_s)
-    mac = speed_of("Llama-3.1-8B-Instruct", MAC)
-    assert mac.tokens_per_s == pytest.approx(200 * GB * 0.7 / find_entry("Llama-3.1-8B-Instruct").size_bytes)
+    mac = speed_of("Llama-3.1-8B-Instruct", MAC)  # the M2 Pro's 200 GB/s, at 70 %
+    size = find_entry("Llama-3.1-8B-Instruct").size_bytes
+    assert mac.tokens_per_s == pytest.approx(1 / (size / (200 * GB * 0.7) + 0.0015))
 
 
 def test_known_chips_have_their_published_bandwidth() -> None:
@@ -118,6 +119,14 @@ def test_reasoning_models_need_twice_the_speed_for_the_same_label() -> None:
     assert plain.speed and thinking.speed
     assert plain.speed.tokens_per_s == thinking.speed.tokens_per_s
     assert (plain.speed.level, thinking.speed.level) == ("usable", "slow")
+
+
+def test_tiny_models_top_out_at_a_believable_speed() -> None:
+    # A fixed cost per token: the 98 MB test model runs at about 130 tokens/s on two cores.
+    tiny = estimate_speed(900_000, 900_000, TWO_CORES)
+    assert 500 < tiny.tokens_per_s <= 2000
+    test_model = estimate_speed(98_000_000, 98_000_000, TWO_CORES)
+    assert 80 < test_model.tokens_per_s < 200
 
 
 def test_no_speed_for_embedding_models_or_models_that_do_not_fit() -> None:
@@ -206,4 +215,4 @@ def test_hub_files_named_as_mixtures_of_experts_read_only_their_active_share() -
     moe = hub_file("Qwen3-30B-A3B-Q4_K_M").fit(DESKTOP)
     dense = hub_file("Some-30B-Q4_K_M").fit(DESKTOP)
     assert moe and dense and moe.speed and dense.speed
-    assert moe.speed.tokens_per_s == pytest.approx(10 * dense.speed.tokens_per_s)
+    assert moe.speed.tokens_per_s == pytest.approx(10 * dense.speed.tokens_per_s, rel=0.02)

@@ -70,14 +70,15 @@ def test_the_device_line_reads_the_load_summary(qtbot) -> None:  # noqa: ANN001
     fell_back = {"gpu_offload": False, "n_gpu_layers": 0, "n_threads": 8, "devices": [],
                  "warnings": [FALLBACK]}
     assert running_on(fell_back) == (
-        f"Running on CPU. {FALLBACK}",
-        f"All of the model runs on the CPU with 8 threads. {FALLBACK} Choose the device in Settings.",
+        FALLBACK,
+        "Running on CPU. All of the model runs on the CPU with 8 threads. "
+        f"{FALLBACK} Choose the device in Settings.",
         True,
     )
     status = StatusArea(LIGHT)
     qtbot.addWidget(status)
     status.show_device(fell_back)
-    assert FALLBACK in status.device.text() and LIGHT.warning in status.device.styleSheet()
+    assert status.device.text() == FALLBACK and LIGHT.warning in status.device.styleSheet()
     status.show_device(on_gpu)
     assert status.device.styleSheet() == "" and "RTX 4090" in status.device.text()
     status.show_device(None)
