@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -191,13 +192,21 @@ def test_bandwidth_is_measured_once_and_remembered(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite")
     try:
         machine = detect_machine()
-        store.settings.set(BANDWIDTH_SETTING, {"machine": _signature(machine), "bytes_per_s": 12345})
+        here, now = _signature(machine), time.time()
+        remembered = {"machine": here, "bytes_per_s": 12345, "measured_at": now}
+        store.settings.set(BANDWIDTH_SETTING, remembered)
         assert measured_machine(store.settings, machine).memory_bandwidth == 12345
         # Another computer's figure (a copied profile) is measured again and replaced.
-        store.settings.set(BANDWIDTH_SETTING, {"machine": "elsewhere", "bytes_per_s": 12345})
+        store.settings.set(BANDWIDTH_SETTING, {**remembered, "machine": "elsewhere"})
         fresh = measured_machine(store.settings, machine).memory_bandwidth
         assert fresh and fresh != 12345
         assert store.settings.get(BANDWIDTH_SETTING)["bytes_per_s"] == round(fresh)
+        # A week on it is measured again, and the better figure kept (busy moments read low).
+        store.settings.set(
+            BANDWIDTH_SETTING, {**remembered, "bytes_per_s": 10**15, "measured_at": now - 8 * 86400}
+        )
+        assert measured_machine(store.settings, machine).memory_bandwidth == 10**15
+        assert store.settings.get(BANDWIDTH_SETTING)["measured_at"] >= now
     finally:
         store.close()
 

@@ -128,7 +128,7 @@ class HubSearchTab(QWidget):
         files_layout.addWidget(self.files_error)
         self.files = QTreeWidget(files_box)
         self.files.setAccessibleName("Model files")
-        self.files.setHeaderLabels(["File", "Size", "Fit", ""])
+        self.files.setHeaderLabels(["File", "Size", "Fit and speed", ""])
         self.files.setUniformRowHeights(False)
         files_header = self.files.header()
         files_header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
