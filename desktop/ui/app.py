@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("openweight.ui")
 
 APP_NAME = "Openweight"
+RECOMMEND_DELAY_MS = 250
 
 
 def build_window(
@@ -153,7 +154,8 @@ def attach_model_library(
     window.models_page_requested.connect(open_page)
     window.welcome.download_requested.connect(download_recommended)
     window.pages.currentChanged.connect(lambda _index: recommend())
-    QTimer.singleShot(0, recommend)  # once the window is up: measuring takes a moment
+    # Once the window has painted: the first time, measuring the memory takes a moment.
+    QTimer.singleShot(RECOMMEND_DELAY_MS, recommend)
     _on_close(window, close)
 
 

@@ -21,6 +21,7 @@ from desktop.library.network import OFFLINE_SETTING, offline_check_for
 from desktop.library.relocate import MODELS_DIR_SETTING
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import ModelFile, Store
+from desktop.ui.app import RECOMMEND_DELAY_MS
 from desktop.ui.models import ModelsPage
 from desktop.ui.models.downloads_tab import DownloadRow
 from desktop.ui.models.widgets import FIT_COLOURS
@@ -527,5 +528,5 @@ def test_no_recommendation_once_a_model_is_installed(
     qtbot: QtBot, make_window, with_model: Store  # noqa: ANN001
 ) -> None:
     window = make_window(machine=LAPTOP)
-    qtbot.wait(50)  # the recommendation is offered once the window is up, if at all
+    qtbot.wait(RECOMMEND_DELAY_MS + 200)  # when a recommendation would have been offered
     assert window.pages.currentWidget() is window.chat and window.welcome.offer_card is None
