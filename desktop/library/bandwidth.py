@@ -29,8 +29,10 @@ def measure_memory_bandwidth(threads: int, rounds: int = 3) -> float:
     """Bytes/s copied by `threads` threads at once (each copy reads and writes: 2 bytes a byte),
     best of a few rounds, since other programs may be busy."""
     threads = max(1, threads)
-    pairs = [(ctypes.create_string_buffer(_BUFFER), ctypes.create_string_buffer(_BUFFER))
-             for _ in range(threads)]
+    pairs = [
+        (ctypes.create_string_buffer(_BUFFER), ctypes.create_string_buffer(_BUFFER))
+        for _ in range(threads)
+    ]
     for a, b in pairs:  # the first touch maps the pages: not part of the measurement
         ctypes.memmove(a, b, _BUFFER)
     best = 0.0

@@ -14,11 +14,13 @@ from typing import Literal
 
 from desktop.library.speed import GPU_BANDWIDTH_UNKNOWN, Speed, estimate_speed, gpu_bandwidth
 from desktop.library.units import format_bytes
+from desktop.modelfile.gguf import GGUFInfo
 from desktop.modelfile.memory import (  # noqa: F401 - the library's callers size files here too
     DEFAULT_CONTEXT,
     MemoryEstimate,
     available_ram,
     bytes_per_token,
+    bytes_per_token_for_gguf,
     estimate_for_gguf,
     estimate_memory,
     physical_cores,
@@ -206,6 +208,24 @@ def fit_for_size(
         estimate_memory(size_bytes, context_length, parameters=parameters),
         machine,
         read_bytes=bytes_per_token(size_bytes, parameters, active_parameters),
+        reasoning=reasoning,
+        generates=generates,
+    )
+
+
+def fit_for_gguf(
+    info: GGUFInfo,
+    machine: Machine | None = None,
+    *,
+    reasoning: bool = False,
+    generates: bool = True,
+) -> Fit:
+    """Fit for a file on disk, from its header: the exact KV cache, and only the experts in use
+    (expert_used_count of expert_count) counted as read per token."""
+    return fit_label(
+        estimate_for_gguf(info),
+        machine,
+        read_bytes=bytes_per_token_for_gguf(info),
         reasoning=reasoning,
         generates=generates,
     )

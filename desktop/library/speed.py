@@ -38,6 +38,7 @@ GPU_BANDWIDTH_UNKNOWN = 200 * GB  # a mid-range card, for one not in the table
 CPU_TOKEN_OVERHEAD_S, GPU_TOKEN_OVERHEAD_S = 0.0005, 0.0015
 
 # Published memory bandwidth, GB/s. Longest matching name wins ("RTX 4070 Ti" before "RTX 4070").
+# fmt: off
 _GPU_GBPS = {
     # NVIDIA data centre
     "H200": 4800, "H100": 3350, "H100 PCIe": 2000, "A100": 1935, "L40S": 864, "L40": 864,
@@ -58,6 +59,7 @@ _GPU_GBPS = {
     "M3": 100, "M3 Pro": 150, "M3 Max": 400, "M3 Ultra": 819,
     "M4": 120, "M4 Pro": 273, "M4 Max": 546,
 }
+# fmt: on
 _GPU_PATTERNS = [
     (re.compile(rf"(?<![\w]){re.escape(name)}(?![\w])", re.I), gbps * GB)
     for name, gbps in sorted(_GPU_GBPS.items(), key=lambda item: -len(item[0]))
@@ -119,7 +121,9 @@ def estimate_speed(
         )
     else:
         seconds, device = read_bytes / cpu, on_cpu
-    seconds += GPU_TOKEN_OVERHEAD_S if gpu is not None and device != on_cpu else CPU_TOKEN_OVERHEAD_S
+    seconds += (
+        GPU_TOKEN_OVERHEAD_S if gpu is not None and device != on_cpu else CPU_TOKEN_OVERHEAD_S
+    )
     tps = 1 / seconds
     factor = REASONING_FACTOR if reasoning else 1.0
     level: SpeedLevel = (

@@ -64,13 +64,17 @@ def running_on(info: dict[str, Any] | None) -> tuple[str, str, bool]:
         offloaded = _offloaded(lines)
         if offloaded and offloaded[0] < offloaded[1]:
             where += f" and the CPU ({offloaded[0]} of {offloaded[1]} layers on the GPU)"
-            detail = (f"{offloaded[0]} of the model's {offloaded[1]} layers run on the GPU; "
-                      "the rest run on the CPU, which is slower.")
+            detail = (
+                f"{offloaded[0]} of the model's {offloaded[1]} layers run on the GPU; "
+                "the rest run on the CPU, which is slower."
+            )
     warnings = [str(w) for w in info.get("warnings") or []]
     # A warning (such as "did not fit on the GPU, so it runs on the CPU") takes the line;
     # where it runs is still in the tooltip.
     text = " ".join(warnings) or f"Running on {where}"
-    tooltip = " ".join([f"Running on {where}.", detail, *warnings, "Choose the device in Settings."])
+    tooltip = " ".join(
+        [f"Running on {where}.", detail, *warnings, "Choose the device in Settings."]
+    )
     return text, tooltip, bool(warnings)
 
 

@@ -103,8 +103,10 @@ class WelcomePage(QWidget):
     def show_progress(self, progress: DownloadProgress) -> None:
         """How the recommended model's download is going (others are not this page's)."""
         card = self.offer_card
-        if card is not None and progress.repo_id == card.entry.repo_id and (
-            progress.filename == card.entry.filename
+        if (
+            card is not None
+            and progress.repo_id == card.entry.repo_id
+            and (progress.filename == card.entry.filename)
         ):
             card.show_progress(progress)
 

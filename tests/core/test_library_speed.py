@@ -26,15 +26,21 @@ GB = 1_000_000_000
 TWO_CORES = Machine(ram_bytes=24 * GB, cpu_cores=2, memory_bandwidth=20 * GB)
 DESKTOP = Machine(ram_bytes=32 * GB, cpu_cores=8, memory_bandwidth=60 * GB)
 GAMING = Machine(
-    ram_bytes=32 * GB, cpu_cores=8, memory_bandwidth=60 * GB,
+    ram_bytes=32 * GB,
+    cpu_cores=8,
+    memory_bandwidth=60 * GB,
     gpus=(GPU("NVIDIA GeForce RTX 4090", 24 * GB, "cuda"),),
 )
 SMALL_GPU = Machine(
-    ram_bytes=32 * GB, cpu_cores=8, memory_bandwidth=60 * GB,
+    ram_bytes=32 * GB,
+    cpu_cores=8,
+    memory_bandwidth=60 * GB,
     gpus=(GPU("NVIDIA GeForce RTX 3060", 4 * GB, "cuda"),),
 )
 MAC = Machine(
-    ram_bytes=32 * GB, cpu_cores=8, unified_memory=True,
+    ram_bytes=32 * GB,
+    cpu_cores=8,
+    unified_memory=True,
     gpus=(GPU("Apple M2 Pro GPU", 32 * GB, "metal"),),
 )
 
@@ -69,17 +75,23 @@ def test_cpu_speed_is_bound_by_bandwidth_or_by_the_cores() -> None:
     model = 4 * GB
     many_cores = Machine(ram_bytes=64 * GB, cpu_cores=32, memory_bandwidth=20 * GB)
     faster_memory = Machine(ram_bytes=64 * GB, cpu_cores=32, memory_bandwidth=40 * GB)
-    ratio = (estimate_speed(model, model, faster_memory).tokens_per_s
-             / estimate_speed(model, model, many_cores).tokens_per_s)
+    ratio = (
+        estimate_speed(model, model, faster_memory).tokens_per_s
+        / estimate_speed(model, model, many_cores).tokens_per_s
+    )
     assert ratio == pytest.approx(2.0, rel=0.01)  # less a little fixed time per token
     # Two cores cannot use 200 GB/s: more bandwidth changes nothing.
     few_cores = Machine(ram_bytes=64 * GB, cpu_cores=2, memory_bandwidth=100 * GB)
     more = Machine(ram_bytes=64 * GB, cpu_cores=2, memory_bandwidth=200 * GB)
-    assert (estimate_speed(model, model, few_cores).tokens_per_s
-            == estimate_speed(model, model, more).tokens_per_s)
+    assert (
+        estimate_speed(model, model, few_cores).tokens_per_s
+        == estimate_speed(model, model, more).tokens_per_s
+    )
     old_cpu = Machine(ram_bytes=64 * GB, cpu_cores=2, memory_bandwidth=100 * GB, avx2=False)
-    assert (estimate_speed(model, model, old_cpu).tokens_per_s
-            < estimate_speed(model, model, few_cores).tokens_per_s)
+    assert (
+        estimate_speed(model, model, old_cpu).tokens_per_s
+        < estimate_speed(model, model, few_cores).tokens_per_s
+    )
     # Unmeasured: a guess from the cores, still finite and positive.
     assert 0 < estimate_speed(model, model, Machine(ram_bytes=16 * GB)).tokens_per_s < 100
 
@@ -94,8 +106,11 @@ def test_a_gpu_that_holds_the_model_makes_it_fast() -> None:
     # Partly on a 4 GB card: between the two, and it says so.
     split = speed_of("Qwen3-8B", SMALL_GPU)
     assert "RTX 3060" in split.device and "CPU" in split.device
-    assert (speed_of("Qwen3-8B", DESKTOP).tokens_per_s < split.tokens_per_s
-            < speed_of("Qwen3-8B", GAMING).tokens_per_s)
+    assert (
+        speed_of("Qwen3-8B", DESKTOP).tokens_per_s
+        < split.tokens_per_s
+        < speed_of("Qwen3-8B", GAMING).tokens_per_s
+    )
     mac = speed_of("Llama-3.1-8B-Instruct", MAC)  # the M2 Pro's 200 GB/s, at 70 %
     size = find_entry("Llama-3.1-8B-Instruct").size_bytes
     assert mac.tokens_per_s == pytest.approx(1 / (size / (200 * GB * 0.7) + 0.0015))
@@ -174,9 +189,14 @@ def _gguf_with_tensors(path: Path, tensors: dict[str, int], experts: int, used: 
 def test_bytes_per_token_from_the_gguf_tensors(tmp_path: Path, test_model_path: Path) -> None:
     moe = _gguf_with_tensors(
         tmp_path / "moe.gguf",
-        {"token_embd.weight": 1000, "output.weight": 1000, "blk.0.attn_q.weight": 500,
-         "blk.0.ffn_up_exps.weight": 8000},
-        experts=8, used=2,
+        {
+            "token_embd.weight": 1000,
+            "output.weight": 1000,
+            "blk.0.attn_q.weight": 500,
+            "blk.0.ffn_up_exps.weight": 8000,
+        },
+        experts=8,
+        used=2,
     )
     info = read_gguf(moe)
     # The output layer and attention whole, a quarter of the experts, one row of the embedding.

@@ -31,7 +31,9 @@ def ask(qtbot, window: MainWindow) -> None:  # noqa: ANN001
 
 
 def test_the_window_says_which_device_answered_and_follows_the_setting(
-    qtbot, make_window: WindowFactory, with_model: Store  # noqa: ANN001
+    qtbot,
+    make_window: WindowFactory,
+    with_model: Store,  # noqa: ANN001
 ) -> None:
     window = make_window()
     status = window.chat.status
@@ -67,8 +69,13 @@ def test_the_device_line_reads_the_load_summary(qtbot) -> None:  # noqa: ANN001
     text, tooltip, warn = running_on(split)
     assert text == "Running on NVIDIA GeForce RTX 4090 and the CPU (12 of 25 layers on the GPU)"
     assert "the rest run on the CPU" in tooltip and not warn
-    fell_back = {"gpu_offload": False, "n_gpu_layers": 0, "n_threads": 8, "devices": [],
-                 "warnings": [FALLBACK]}
+    fell_back = {
+        "gpu_offload": False,
+        "n_gpu_layers": 0,
+        "n_threads": 8,
+        "devices": [],
+        "warnings": [FALLBACK],
+    }
     assert running_on(fell_back) == (
         FALLBACK,
         "Running on CPU. All of the model runs on the CPU with 8 threads. "

@@ -275,6 +275,9 @@ def test_download_from_the_hub_runs_to_completion_and_is_installed(
     table = page.installed_tab.table
     assert table.rowCount() == 1 and table.item(0, 0).text() == MODEL_NAME
     assert table.item(0, 2).text() == "Q4_1" and table.item(0, 4).text() == "llama"
+    # Its speed here, judged from the file's own header.
+    assert table.item(0, 7).text().startswith("Fast, ~") and "tokens/s" in table.item(0, 7).text()
+    assert "Fast here: about" in table.item(0, 7).toolTip()
     (item,) = file_items(page).values()
     assert download_button(page, item).text() == "Installed"
     assert page.tabs.tabText(2) == "Downloads"
@@ -490,7 +493,10 @@ def test_the_window_opens_this_page_and_its_model_list_follows(
 
 
 def test_the_welcome_page_recommends_a_model_and_downloads_it_in_one_click(
-    qtbot: QtBot, make_window, hub_env: FakeHub, gui_store: Store  # noqa: ANN001
+    qtbot: QtBot,
+    make_window,
+    hub_env: FakeHub,
+    gui_store: Store,  # noqa: ANN001
 ) -> None:
     entry = catalog_entry_for_test_model()
     window = make_window(catalog=(entry,), machine=LAPTOP)
@@ -511,7 +517,9 @@ def test_the_welcome_page_recommends_a_model_and_downloads_it_in_one_click(
 
 
 def test_a_failed_welcome_download_says_why_on_the_welcome_page(
-    qtbot: QtBot, make_window, hub_env: FakeHub  # noqa: ANN001
+    qtbot: QtBot,
+    make_window,
+    hub_env: FakeHub,  # noqa: ANN001
 ) -> None:
     entry = next(e for e in load_catalog() if e.name == "SmolLM2-135M-Instruct")  # not served
     window = make_window(catalog=(entry,), machine=LAPTOP)
@@ -525,7 +533,9 @@ def test_a_failed_welcome_download_says_why_on_the_welcome_page(
 
 
 def test_no_recommendation_once_a_model_is_installed(
-    qtbot: QtBot, make_window, with_model: Store  # noqa: ANN001
+    qtbot: QtBot,
+    make_window,
+    with_model: Store,  # noqa: ANN001
 ) -> None:
     window = make_window(machine=LAPTOP)
     qtbot.wait(RECOMMEND_DELAY_MS + 200)  # when a recommendation would have been offered

@@ -94,7 +94,9 @@ class ModelsPage(QWidget):
         self.catalog_tab = CatalogTab(catalog, machine, self)
         self.hub_tab = HubSearchTab(hub_factory, self.tasks, machine, self)
         self.downloads_tab = DownloadsTab(self.downloads, self)
-        self.installed_tab = InstalledTab(self.store, lambda: self.downloads.models_dir, self)
+        self.installed_tab = InstalledTab(
+            self.store, lambda: self.downloads.models_dir, self, machine=machine
+        )
         self.folder_box = ModelsFolderBox(
             Path(self.store.path), self.downloads, self.tasks, self.installed_tab
         )
