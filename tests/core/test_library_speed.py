@@ -15,7 +15,7 @@ from desktop.library.bandwidth import (
     measured_machine,
 )
 from desktop.library.catalog import find_entry, load_catalog, recommend_entry
-from desktop.library.hardware import GPU, Machine, detect_machine, fit_for_size
+from desktop.library.hardware import GPU, Machine, detect_machine, fit_for_gguf, fit_for_size
 from desktop.library.speed import estimate_speed, gpu_bandwidth
 from desktop.modelfile.gguf import read_gguf
 from desktop.modelfile.memory import bytes_per_token, bytes_per_token_for_gguf
@@ -201,6 +201,17 @@ def test_bytes_per_token_from_the_gguf_tensors(tmp_path: Path, test_model_path: 
     info = read_gguf(moe)
     # The output layer and attention whole, a quarter of the experts, one row of the embedding.
     assert bytes_per_token_for_gguf(info) == (1000 + 500 + 8000 // 4) * 4
+    as_dense = _gguf_with_tensors(
+        tmp_path / "dense.gguf",
+        {"output.weight": 1000, "blk.0.attn_q.weight": 500, "blk.0.ffn_up.weight": 8000},
+        experts=0,
+        used=0,
+    )
+    moe_speed, dense_speed = (
+        fit_for_gguf(info, TWO_CORES).speed,
+        fit_for_gguf(read_gguf(as_dense), TWO_CORES).speed,
+    )
+    assert moe_speed and dense_speed and moe_speed.tokens_per_s > dense_speed.tokens_per_s
     dense = read_gguf(test_model_path)  # SmolLM2 ties its embedding to the output: read whole
     assert dense.input_embedding_bytes == 0 and dense.expert_bytes == 0
     assert bytes_per_token_for_gguf(dense) == dense.tensor_bytes
