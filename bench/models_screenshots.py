@@ -2,13 +2,16 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/models_screenshots.py
 
-Writes bench/results/screenshots/models-*.png: the catalog (light and dark), Hub search with a
-repository's files, a download in progress (the Hub throttled so it can be caught mid-way),
-the installed models, and the catalog in offline mode. Nothing here reaches the internet.
+Writes bench/results/screenshots/models-*.png: the catalog with its fit and speed labels for
+this computer (light and dark, and for an 8 GB laptop), catalog cards showing their own
+download's progress and failure, Hub search with a repository's files, a download in progress
+(the Hub throttled so it can be caught mid-way), the installed models, and the catalog in
+offline mode. Nothing here reaches the internet.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import tempfile
@@ -22,8 +25,10 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication, QPushButton  # noqa: E402
 
+from desktop.library.bandwidth import measured_machine  # noqa: E402
+from desktop.library.catalog import CatalogFile, load_catalog  # noqa: E402
 from desktop.library.downloads import DownloadManager  # noqa: E402
-from desktop.library.hardware import Machine, detect_machine  # noqa: E402
+from desktop.library.hardware import Machine  # noqa: E402
 from desktop.library.hub import HubClient  # noqa: E402
 from desktop.library.importing import import_model  # noqa: E402
 from desktop.library.jobs import DownloadState  # noqa: E402
@@ -33,11 +38,19 @@ from desktop.paths import resolve_paths  # noqa: E402
 from desktop.store import Store  # noqa: E402
 from desktop.ui.models import ModelsPage  # noqa: E402
 from desktop.ui.theme import ThemeManager  # noqa: E402
-from tests.fakehub import MODEL_FILENAME, MODEL_REPO, FakeHub, locate_test_model  # noqa: E402
+from tests.fakehub import (  # noqa: E402
+    MODEL_FILENAME,
+    MODEL_REPO,
+    SPLIT_REPO,
+    FakeHub,
+    catalog_entry_for_test_model,
+    locate_test_model,
+)
 
 OUT = ROOT / "bench" / "results" / "screenshots"
 SIZE = (1100, 820)
-LAPTOP = Machine(ram_bytes=8_000_000_000)  # shows all three fit labels
+# Shows all three fit labels and all three speeds.
+LAPTOP = Machine(ram_bytes=8_000_000_000, cpu_cores=4, memory_bandwidth=30_000_000_000)
 
 
 def wait_until(app: QApplication, condition: Callable[[], bool], timeout: float = 60.0) -> None:
@@ -56,6 +69,41 @@ def shoot(app: QApplication, page: ModelsPage, name: str) -> None:
     path = OUT / f"models-{name}.png"
     page.grab().save(str(path))
     print(f"saved {path.relative_to(ROOT)}")
+
+
+def shoot_cards(app: QApplication, store: Store, paths, manager, hub: FakeHub) -> None:  # noqa: ANN001
+    """Cards that were clicked: one downloading (a small file the loopback Hub serves, slowed
+    down), one that failed (gpt-oss-20b, which the loopback Hub does not hold)."""
+    tiny = hub.repos[SPLIT_REPO].files["Tiny-Q8_0.gguf"]
+    served = dataclasses.replace(
+        catalog_entry_for_test_model("Tiny-test"),
+        display_name="Tiny test model",
+        repo_id=SPLIT_REPO,
+        revision=hub.repos[SPLIT_REPO].commit,
+        files=(CatalogFile(tiny.path, tiny.size, tiny.sha256),),
+        quantization="Q8_0",
+        parameters=None,
+    )
+    others = tuple(e for e in load_catalog() if e.name in ("gpt-oss-20b", "Llama-3.2-1B-Instruct"))
+    page = ModelsPage(
+        store, paths, manager, lambda: HubClient(), machine=LAPTOP, catalog=(served, *others)
+    )
+    page.resize(*SIZE)
+    page.show()
+    card = page.catalog_tab.cards[served.name]
+    page.catalog_tab.cards["gpt-oss-20b"].download_button.click()
+    wait_until(app, lambda: not page.catalog_tab.cards["gpt-oss-20b"].error.isHidden())
+    hub.faults.throttle_bps = 150_000
+    card.download_button.click()
+    wait_until(app, lambda: card.bar.value() > 300)
+    shoot(app, page, "catalog-cards")
+    hub.faults.throttle_bps = None
+    wait_until(app, lambda: card.download_button.text() == "Installed")
+    page.show_tab("downloads")
+    shoot(app, page, "downloads-failed")
+    page.shutdown()
+    page.close()
+    page.deleteLater()
 
 
 def main() -> int:
@@ -78,7 +126,7 @@ def main() -> int:
             paths,
             manager,
             lambda: HubClient(offline_check_for(paths.database)),
-            machine=detect_machine(),
+            machine=measured_machine(store.settings),
         )
         page.resize(*SIZE)
         page.show()
@@ -138,6 +186,7 @@ def main() -> int:
             shoot(app, page, "installed-dark")
             theme.set_mode("light")
 
+            shoot_cards(app, store, paths, manager, hub)
             store.settings.set(OFFLINE_SETTING, True)
             page.refresh()
             page.show_tab("catalog")

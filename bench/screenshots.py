@@ -2,10 +2,11 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/screenshots.py
 
-Writes bench/results/screenshots/window-*.png: the welcome page, a new chat, a chat with
-Markdown, code and thinking, an answer streaming, an answer that failed, the same chat in
-dark mode with its settings open, search results, and a reasoning model thinking (its
-events played to the window: the test model does not reason).
+Writes bench/results/screenshots/window-*.png: the welcome page (with the model it
+recommends for this computer), a new chat, a chat with Markdown, code and thinking, an answer
+streaming (the status line says which device answered), an answer that failed, the same chat
+in dark mode with its settings open, search results, a reasoning model thinking (its events
+played to the window: the test model does not reason), and the Settings dialog.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from desktop.store.records import ChatSettings  # noqa: E402
 from desktop.ui.app import build_window  # noqa: E402
 from desktop.ui.chat_controller import ActiveStream  # noqa: E402
 from desktop.ui.main_window import MainWindow  # noqa: E402
+from desktop.ui.settings_dialog import SettingsDialog  # noqa: E402
 from tests.helpers import patch_gguf_value, test_model_path  # noqa: E402
 
 OUT = ROOT / "bench" / "results" / "screenshots"
@@ -235,6 +237,14 @@ def main() -> int:
         window.sidebar.filter.setText("iterator")
         wait_until(app, lambda: window.sidebar.list.count() > 1, timeout=5)
         shoot(app, window, "search")
+
+        dialog = SettingsDialog(store, paths, window.theme, window)
+        dialog.show()
+        pump(app, 0.3)
+        path = OUT / "window-settings.png"
+        dialog.grab().save(str(path))
+        print(f"saved {path.relative_to(ROOT)}")
+        dialog.reject()
         window.close()
         store.close()
     return 0

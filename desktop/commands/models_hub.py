@@ -99,16 +99,21 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 
 @_guarded
 def cmd_catalog(args: argparse.Namespace) -> int:
+    from desktop.engine.options import CPU_ONLY, DEVICE_SETTING
+    from desktop.library.bandwidth import measured_machine
     from desktop.library.catalog import load_catalog
-    from desktop.library.hardware import detect_machine
     from desktop.library.units import format_bytes
     from desktop.store import Store
 
     paths = _paths(args)
     store = Store(paths.database)
-    installed = {(m.repo_id, m.filename) for m in store.models.all()}
-    store.close()
-    machine = detect_machine()
+    try:
+        installed = {(m.repo_id, m.filename) for m in store.models.all()}
+        machine = measured_machine(store.settings)  # memory bandwidth: measured once, kept
+        if store.settings.get(DEVICE_SETTING) == CPU_ONLY:
+            machine = machine.without_gpus()
+    finally:
+        store.close()
     rows = []
     for entry in load_catalog():
         fit = entry.fit(machine)
@@ -118,6 +123,14 @@ def cmd_catalog(args: argparse.Namespace) -> int:
             entry.to_dict()
             | {
                 "fit": {"level": fit.level, "label": fit.label, "reason": fit.reason},
+                "speed": {
+                    "level": fit.speed.level,
+                    "label": fit.speed.label,
+                    "tokens_per_s": round(fit.speed.tokens_per_s, 1),
+                    "reason": fit.speed.reason,
+                }
+                if fit.speed
+                else None,
                 "installed": done,
             }
             for entry, fit, done in rows
@@ -125,21 +138,30 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     width = max(len(entry.name) for entry, _, _ in rows)
-    print(f"{'NAME':<{width}}  {'SIZE':>8}  {'FIT':<9}  {'THINKS':<7}  DESCRIPTION")
+    print(f"{'NAME':<{width}}  {'SIZE':>8}  {'FIT':<9}  {'SPEED':<16}  {'THINKS':<7}  DESCRIPTION")
     for entry, fit, done in rows:
         thinks = {"harmony": "yes", "think": "yes"}.get(entry.reasoning_style, "")
         if entry.kind == "embedding":
             thinks = "(embed)"
         mark = " [installed]" if done else ""
+        speed = f"{fit.speed.label} ~{fit.speed.tokens_per_s:.0f} tok/s" if fit.speed else ""
         print(
             f"{entry.name:<{width}}  {format_bytes(entry.size_bytes):>8}  {fit.label:<9}  "
-            f"{thinks:<7}  {entry.description}{mark}"
+            f"{speed:<16}  {thinks:<7}  {entry.description}{mark}"
         )
     gpu = (
         ", ".join(f"{g.name} ({format_bytes(g.memory_bytes)})" for g in machine.gpus)
         or "no GPU found"
     )
-    print(f"\nFit is judged for this computer: {format_bytes(machine.ram_bytes)} of memory, {gpu}.")
+    bandwidth = (
+        f"{machine.memory_bandwidth / 1e9:.0f} GB/s memory bandwidth"
+        if machine.memory_bandwidth
+        else "memory bandwidth not measured"
+    )
+    print(
+        f"\nFit is judged for this computer: {format_bytes(machine.ram_bytes)} of memory, "
+        f"{machine.cpu_cores} CPU cores, {bandwidth}, {gpu}. Speeds are estimates."
+    )
     return 0
 
 

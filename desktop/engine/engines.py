@@ -9,6 +9,7 @@ from pathlib import Path
 from desktop.engine.api import Engine, EngineError, EngineModel
 from desktop.engine.client import EngineClient
 from desktop.engine.local import LocalEngine
+from desktop.engine.options import DEVICE_SETTING
 from desktop.store import Store
 from desktop.store.records import ModelFile
 
@@ -90,7 +91,8 @@ def build_engines(store: Store, make_client: Callable[[], EngineClient] = Engine
     from desktop.engine.remote.engine import RemoteEngine
     from desktop.engine.remote.servers import KeyStore, Servers
 
-    local = LocalEngine(make_client=make_client, installed=store.models.all)
+    local = LocalEngine(make_client=make_client, installed=store.models.all,
+                        device=lambda: store.settings.get(DEVICE_SETTING))
     folder = keys_folder or Path(store.path).parent
     catalog = ServerCatalog(Servers(store.settings, KeyStore(folder)))
 

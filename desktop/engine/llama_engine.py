@@ -99,14 +99,18 @@ class LlamaEngine:
             # a failed GGML_ASSERT (the reason the host died) would never reach the app.
             swa_full=True, verbose=True,
         )
+        if options.main_gpu is not None:  # the user chose one GPU: that one only
+            kwargs.update(split_mode=low.LLAMA_SPLIT_MODE_NONE, main_gpu=options.main_gpu)
         warnings = list(info.warnings)
         try:
             llm = self._construct(llama_cpp, low, kwargs, progress)
         except EngineError:
             if n_gpu_layers == 0:
                 raise
-            warnings.append("The model did not fit on the GPU, so it runs on the CPU instead.")
+            warnings.append(self._gpu_failure(options.main_gpu))
             kwargs["n_gpu_layers"] = 0
+            kwargs.pop("split_mode", None)
+            kwargs.pop("main_gpu", None)
             llm = self._construct(llama_cpp, low, kwargs, progress)
         self.llm, self.info = llm, info
         vocab_hint = " ".join(llm._model.token_get_text(t) for t in (llm.token_bos(), llm.token_eos()) if t >= 0)
@@ -130,6 +134,7 @@ class LlamaEngine:
             "n_ctx_train": info.context_length,
             "n_threads": threads,
             "n_gpu_layers": kwargs["n_gpu_layers"],
+            "main_gpu": kwargs.get("main_gpu"),
             "gpu_offload": gpu and kwargs["n_gpu_layers"] != 0,
             "flash_attn": kwargs["flash_attn"],
             "reasoning_style": self.reasoning_style,
@@ -140,6 +145,14 @@ class LlamaEngine:
             "n_embd": llm.n_embd(),
         }
         return self.load_summary
+
+    def _gpu_failure(self, main_gpu: int | None) -> str:
+        """Why the model runs on the CPU after all, in words."""
+        lines = self.log_router.lines_since(getattr(self, "_load_mark", 0))
+        if main_gpu is not None and any("invalid value for main_gpu" in ln for ln in lines):
+            return (f"GPU {main_gpu + 1} was not found, so the model runs on the CPU instead. "
+                    "Choose another device in Settings.")
+        return "The model did not fit on the GPU, so it runs on the CPU instead."
 
     def _devices_used(self) -> list[str]:
         """What llama.cpp said about where the layers went (GPU name, offload count)."""

@@ -18,7 +18,7 @@ from desktop.engine.api import (
     from_wire,
 )
 from desktop.engine.client import EngineClient, EngineCrashed, EngineLoadError
-from desktop.engine.options import GenerateOptions, LoadOptions
+from desktop.engine.options import GenerateOptions, LoadOptions, device_layers
 from desktop.store.records import ModelFile
 
 EMBED_BATCH = 64  # texts per request: large enough to fill llama.cpp's batch, small frames
@@ -39,6 +39,7 @@ class LocalEngine:
                  make_client: Callable[[], EngineClient] = EngineClient,
                  installed: Callable[[], list[ModelFile]] | None = None,
                  n_threads: Callable[[], int | None] | None = None,
+                 device: Callable[[], str | None] | None = None,
                  owner: LocalEngine | None = None) -> None:
         self.make_client = make_client
         self.client = client or make_client()
@@ -49,16 +50,21 @@ class LocalEngine:
         self._owner = owner  # a shared view: the owner has the host (and the embedder)
         self._wanted: LoadOptions | None = None  # what this view last loaded
         self._answering: int | None = None  # the id of this view's running answer
+        self._device = device or (lambda: None)  # the user's "Run models on" setting
 
     def share(self) -> LocalEngine:
         """Another view of this engine host, for another thread; closing it leaves the host."""
         return LocalEngine(self.client, self.make_client, self._installed, self._n_threads,
-                           owner=self)
+                           self._device, owner=self)
 
     # -- chat ----------------------------------------------------------------------------
 
-    def load_options(self, model: ModelFile, context_length: int | None) -> LoadOptions:
-        return LoadOptions(path=model.path, n_ctx=context_length, n_threads=self._n_threads())
+    def load_options(self, model: ModelFile, context_length: int | None,
+                     embedding: bool = False) -> LoadOptions:
+        """Read afresh each time: a changed device setting reloads the model at the next turn."""
+        n_gpu_layers, main_gpu = device_layers(self._device())
+        return LoadOptions(path=model.path, n_ctx=context_length, n_threads=self._n_threads(),
+                           n_gpu_layers=n_gpu_layers, main_gpu=main_gpu, embedding=embedding)
 
     def is_loaded(self, model: ModelFile, context_length: int | None = None) -> bool:
         return self.client.running and self.client.loaded is not None and (
@@ -125,7 +131,7 @@ class LocalEngine:
         with self._embedder_lock:
             if self._embedder is None:
                 self._embedder = self.make_client()
-            options = LoadOptions(path=model.path, embedding=True, n_threads=self._n_threads())
+            options = self.load_options(model, None, embedding=True)
             self._embedder.load(options)
             vectors: list[list[float]] = []
             for start in range(0, len(texts), EMBED_BATCH):

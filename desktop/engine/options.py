@@ -10,12 +10,31 @@ from typing import Any
 
 from desktop.engine.context import DROP_OLDEST
 
+# Where models run: "auto" (the GPU when the model fits, else the CPU), "cpu", or "gpu:N"
+# (only the Nth GPU llama.cpp finds, counting from 0).
+DEVICE_SETTING = "engine.device"
+AUTO, CPU_ONLY = "auto", "cpu"
+
+
+def gpu_choice(index: int) -> str:
+    return f"gpu:{index}"
+
+
+def device_layers(device: str | None) -> tuple[int | None, int | None]:
+    """(n_gpu_layers, main_gpu) for a device setting; anything unreadable means automatic."""
+    if device == CPU_ONLY:
+        return 0, None
+    if device and device.startswith("gpu:") and device[4:].isdigit():
+        return None, int(device[4:])
+    return None, None
+
 
 @dataclass
 class LoadOptions:
     path: str
     n_ctx: int | None = None
     n_gpu_layers: int | None = None  # None: all layers when a GPU backend is present
+    main_gpu: int | None = None  # only this GPU (llama.cpp's index); None: any it finds
     n_threads: int | None = None
     flash_attn: bool | None = None
     state_cache_bytes: int = 512 * 1024 * 1024

@@ -36,6 +36,8 @@ class CatalogEntry:
     revision: str
     files: tuple[CatalogFile, ...]
     parameters: str | None  # as the model's name states it, e.g. "0.6B"
+    # A mixture of experts reads only its active experts per token (model card, e.g. "3.6B").
+    active_parameters: str | None
     quantization: str
     context_length: int | None
     license: str
@@ -54,16 +56,25 @@ class CatalogEntry:
     @property
     def parameter_count(self) -> int | None:
         """'0.6B' → 600_000_000; None when the catalog does not say."""
-        match = re.fullmatch(r"(\d+(?:\.\d+)?)([MB])", self.parameters or "")
-        if not match:
-            return None
-        scale = 1_000_000 if match.group(2) == "M" else 1_000_000_000
-        return int(float(match.group(1)) * scale)
+        return _count(self.parameters)
+
+    @property
+    def active_parameter_count(self) -> int | None:
+        return _count(self.active_parameters)
 
     def fit(self, machine: Machine | None = None, context_length: int = DEFAULT_CONTEXT) -> Fit:
-        """How well it would run here, at context_length (capped at what the model supports)."""
+        """How well it would run here (memory and speed), at context_length (capped at what
+        the model supports)."""
         context = min(context_length, self.context_length or context_length)
-        return fit_for_size(self.size_bytes, context, machine, parameters=self.parameter_count)
+        return fit_for_size(
+            self.size_bytes,
+            context,
+            machine,
+            parameters=self.parameter_count,
+            active_parameters=self.active_parameter_count,
+            reasoning=self.reasoning_style != "none",
+            generates=self.kind != "embedding",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,12 +87,21 @@ class CatalogEntry:
             "files": [f.__dict__.copy() for f in self.files],
             "size_bytes": self.size_bytes,
             "parameters": self.parameters,
+            "active_parameters": self.active_parameters,
             "quantization": self.quantization,
             "context_length": self.context_length,
             "license": self.license,
             "reasoning_style": self.reasoning_style,
             "description": self.description,
         }
+
+
+def _count(text: str | None) -> int | None:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([MB])", text or "")
+    if not match:
+        return None
+    scale = 1_000_000 if match.group(2) == "M" else 1_000_000_000
+    return int(float(match.group(1)) * scale)
 
 
 def parse_catalog(text: str) -> list[CatalogEntry]:
@@ -117,6 +137,7 @@ def _entry(item: dict[str, Any]) -> CatalogEntry:
         revision=str(item["revision"]),
         files=files,
         parameters=item.get("parameters"),
+        active_parameters=item.get("active_parameters"),
         quantization=str(item["quantization"]),
         context_length=int(context) if context else None,
         license=str(item["license"]),
@@ -156,3 +177,28 @@ def find_entry(name: str) -> CatalogEntry:
         f"There is no model called {name!r} in the catalog. "
         "Run 'openweight models catalog' to see the list, or give a Hub repository and file name."
     )
+
+
+def recommend_entry(
+    entries: tuple[CatalogEntry, ...], machine: Machine | None = None
+) -> tuple[CatalogEntry, Fit] | None:
+    """The chat model to suggest first here: of those that fit in memory with room to spare,
+    the largest that runs at least at reading speed, else the quickest."""
+    fitting = [
+        (entry, fit)
+        for entry in entries
+        if entry.kind == "chat"
+        for fit in [entry.fit(machine)]
+        if fit.level == "runs_well" and fit.speed is not None
+    ]
+    quick_enough = [(e, f) for e, f in fitting if f.speed and f.speed.level != "slow"]
+    if quick_enough:  # max() keeps the first of equals: the catalog's own order
+        return max(quick_enough, key=lambda pair: _heft(pair[0]))
+    if fitting:
+        return max(fitting, key=lambda pair: pair[1].speed.tokens_per_s if pair[1].speed else 0)
+    return None
+
+
+def _heft(entry: CatalogEntry) -> float:
+    """Parameters, or a guess from the size (about 0.6 bytes a weight at 4-5 bits)."""
+    return float(entry.parameter_count or entry.size_bytes / 0.6)

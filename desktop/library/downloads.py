@@ -90,20 +90,27 @@ class DownloadManager:
             self._listeners.remove(listener)
 
     def enqueue(self, request: DownloadRequest) -> int:
-        """Queue a download (or resume the unfinished one for the same file); returns its job id."""
+        """Queue a download (or carry on the paused or failed one for the same file, from what
+        it saved); returns its job id."""
         ensure_online(self.is_offline, "start a download")
         with self._lock:
-            for job in self._jobs.values():
-                if job.request.key == request.key and job.state not in FINISHED:
-                    if job.state == DownloadState.PAUSED:
-                        self._requeue(job)
-                    return job.id
-            job = Job(id=next(self._ids), request=request)
-            self._jobs[job.id] = job
-            self._outbox.append(job.snapshot())
-            self._start_worker()
-            self._lock.notify_all()
-        self._deliver()
+            same = [
+                job
+                for job in self._jobs.values()
+                if job.request.key == request.key
+                and (job.state not in FINISHED or job.state == DownloadState.FAILED)
+            ]
+            if same:
+                job = same[0]
+                if job.state in (DownloadState.PAUSED, DownloadState.FAILED):
+                    self._requeue(job)
+            else:
+                job = Job(id=next(self._ids), request=request)
+                self._jobs[job.id] = job
+                self._outbox.append(job.snapshot())
+                self._start_worker()
+                self._lock.notify_all()
+        self._deliver()  # listeners hear "waiting" before the worker can move on
         return job.id
 
     def pause(self, job_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,7 +76,20 @@ class HubModelFile:
         self, machine: Machine | None = None, context_length: int = DEFAULT_CONTEXT
     ) -> Fit | None:
         size = self.size_bytes
-        return fit_for_size(size, context_length, machine) if size else None
+        if not size:
+            return None
+        total, active = moe_parameters(self.name)
+        return fit_for_size(
+            size, context_length, machine, parameters=total, active_parameters=active
+        )
+
+
+def moe_parameters(name: str) -> tuple[int | None, int | None]:
+    """A mixture of experts named the usual way, 'Qwen3-30B-A3B': (30e9, 3e9); else (None, None)."""
+    match = re.search(r"(\d+(?:\.\d+)?)B-A(\d+(?:\.\d+)?)B(?![a-z0-9])", name, re.I)
+    if not match:
+        return None, None
+    return int(float(match.group(1)) * 1e9), int(float(match.group(2)) * 1e9)
 
 
 @dataclass(frozen=True)

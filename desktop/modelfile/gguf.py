@@ -59,6 +59,12 @@ class GGUFInfo:
     parameters: int
     size_bytes: int
     warnings: list[str] = field(default_factory=list)
+    # What generating one token reads: mixture-of-experts tensors are read only for the
+    # experts in use, and the input embedding only one row at a time (unless it doubles as
+    # the output layer).
+    tensor_bytes: int = 0
+    expert_bytes: int = 0
+    input_embedding_bytes: int = 0
 
     @property
     def architecture(self) -> str | None:
@@ -186,8 +192,10 @@ def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
             metadata[key] = value
     parameters = 0
     data_needed = 0
+    tensor_bytes = expert_bytes = embedding_bytes = 0
+    has_output = False
     for _ in range(tensor_count):
-        reader.string()
+        name = reader.string()
         n_dims = reader.scalar("<I")
         if n_dims > MAX_DIMS:
             raise GGUFError("a tensor claims an impossible number of dimensions (damaged header)")
@@ -200,6 +208,13 @@ def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
         nbytes = count // block[0] * block[1] if block else 1
         data_needed = max(data_needed, offset + nbytes)
         parameters += count
+        tensor_bytes += nbytes
+        if "_exps" in name:  # ffn_{up,gate,down}_exps: one slice per expert
+            expert_bytes += nbytes
+        elif name == "token_embd.weight":
+            embedding_bytes = nbytes
+        elif name == "output.weight":
+            has_output = True
     alignment = metadata.get("general.alignment", 32)
     if not isinstance(alignment, int) or alignment <= 0:
         alignment = 32
@@ -210,6 +225,8 @@ def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
             f"{data_start + data_needed:,} (an interrupted download?). Download it again."
         )
     info = GGUFInfo(path, version, metadata, tensor_count, parameters, size)
+    info.tensor_bytes, info.expert_bytes = tensor_bytes, expert_bytes
+    info.input_embedding_bytes = embedding_bytes if has_output else 0
     arch = info.architecture
     if not arch:
         raise GGUFError("the header does not say which model architecture it holds")

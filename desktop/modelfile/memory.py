@@ -1,4 +1,4 @@
-"""How much memory a model file needs, and how much this computer has."""
+"""How much memory a model file needs (and reads per token), and what this computer has."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from desktop.modelfile.gguf import GGUFInfo
 
@@ -42,6 +43,42 @@ def total_ram() -> int:
         if out and out.strip().isdigit():
             return int(out.strip())
     return 0
+
+
+def physical_cores() -> int:
+    """Physical cores (hyper-threads slow llama.cpp's generation down), at least 1."""
+    logical = os.cpu_count() or 1
+    if sys.platform.startswith("linux"):
+        try:
+            cores: set[tuple[str, str]] = set()
+            physical = core = ""
+            for line in Path("/proc/cpuinfo").read_text().splitlines():
+                key, _, value = line.partition(":")
+                key, value = key.strip(), value.strip()
+                if key == "physical id":
+                    physical = value
+                elif key == "core id":
+                    core = value
+                elif not key and core:
+                    cores.add((physical, core))
+                    core = ""
+            if core:
+                cores.add((physical, core))
+            if cores:
+                return max(1, min(len(cores), logical))
+        except OSError:
+            pass
+    elif sys.platform == "darwin":
+        try:
+            out = subprocess.run(
+                ["sysctl", "-n", "hw.perflevel0.physicalcpu"], capture_output=True, text=True,
+                timeout=2,
+            ).stdout.strip()
+            if out.isdigit():
+                return max(1, int(out))
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return max(1, logical // 2) if logical >= 4 else logical
 
 
 def available_ram() -> int | None:
@@ -125,3 +162,30 @@ def estimate_for_gguf(info: GGUFInfo, context_length: int | None = None) -> Memo
         head_dim=head_dim,
         parameters=info.parameters or None,
     )
+
+
+def bytes_per_token(
+    size_bytes: int, parameters: int | None = None, active_parameters: int | None = None
+) -> int:
+    """Weights read to generate one token, from a file's size: all of them for a dense model;
+    for a mixture of experts, the active parameters' share (as the model card states it)."""
+    if parameters and active_parameters and 0 < active_parameters < parameters:
+        return int(size_bytes * active_parameters / parameters)
+    return size_bytes
+
+
+def bytes_per_token_for_gguf(info: GGUFInfo) -> int:
+    """The same, exactly, from the tensors: only expert_used_count of expert_count experts'
+    weights, and one row of the input embedding."""
+    if not info.tensor_bytes:
+        return info.size_bytes
+    read = info.tensor_bytes - info.input_embedding_bytes
+    experts, used = info.arch_value("expert_count"), info.arch_value("expert_used_count")
+    if (
+        info.expert_bytes
+        and isinstance(experts, int)
+        and isinstance(used, int)
+        and 0 < used < experts
+    ):
+        read -= int(info.expert_bytes * (1 - used / experts))
+    return max(read, 1)

@@ -9,12 +9,15 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.engine.client import EngineClient
+from desktop.engine.options import CPU_ONLY, DEVICE_SETTING
+from desktop.library.jobs import DownloadProgress, DownloadState
 from desktop.logs import setup_logging
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import Store, StoreError
@@ -27,9 +30,14 @@ from desktop.ui.qt_logging import route_qt_messages
 from desktop.ui.single_instance import SingleInstance, bring_forward
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
+if TYPE_CHECKING:
+    from desktop.library.catalog import CatalogEntry
+    from desktop.library.hardware import Machine
+
 log = logging.getLogger("openweight.ui")
 
 APP_NAME = "Openweight"
+RECOMMEND_DELAY_MS = 250
 
 
 def build_window(
@@ -39,17 +47,20 @@ def build_window(
     make_client: Callable[[], EngineClient] = EngineClient,
     choose_model_file: FileChooser | None = None,
     serve: ServeHooks | None = None,
+    catalog: tuple[CatalogEntry, ...] | None = None,
+    machine: Machine | None = None,
 ) -> MainWindow:
     """Everything the window needs, made here and handed in; nothing is global.
 
     serve: the API server package, handed in by the entry point (front ends never import
-    each other); without it Settings has no server switch."""
+    each other); without it Settings has no server switch. catalog and machine stand in for
+    the shipped catalog and this computer (tests)."""
     theme = ThemeManager(
         app, store.settings.get(THEME_KEY, "system"), store.settings.get(FONT_SIZE_KEY)
     )
     bridge = EngineBridge(Path(store.path), make_client)
     window = MainWindow(store, paths, bridge, theme, choose_model_file)
-    attach_model_library(window, store, paths)
+    attach_model_library(window, store, paths, catalog=catalog, machine=machine)
     bridge.start()
     if serve is not None:
         window.api_server = ApiServerSwitch(store, bridge, serve, window)
@@ -58,13 +69,39 @@ def build_window(
     return window
 
 
-def attach_model_library(window: MainWindow, store: Store, paths: DataPaths) -> None:
-    """The Models page, built the first time it is asked for (start-up stays light); its
-    downloads pause, keeping their part files, when the window closes."""
+def attach_model_library(
+    window: MainWindow,
+    store: Store,
+    paths: DataPaths,
+    *,
+    catalog: tuple[CatalogEntry, ...] | None = None,
+    machine: Machine | None = None,
+) -> None:
+    """The Models page, built the first time it is asked for (start-up stays light), and the
+    welcome page's recommended model; downloads pause, keeping their part files, when the
+    window closes."""
     from desktop.library.downloads import DownloadManager
     from desktop.library.relocate import models_folder
 
     downloads = DownloadManager(models_folder(paths, store.settings), paths.database)
+    measured: list[Machine] = [machine] if machine is not None else []
+    welcome_events: list[Any] = []
+
+    def this_machine() -> Machine:
+        """Measured once (memory bandwidth is remembered in the settings), as the engine
+        will use it: without its GPUs when the user chose the CPU only."""
+        from desktop.library.bandwidth import measured_machine
+
+        if not measured:
+            measured.append(measured_machine(store.settings))
+        if store.settings.get(DEVICE_SETTING) == CPU_ONLY:
+            return measured[0].without_gpus()
+        return measured[0]
+
+    def the_catalog() -> tuple[CatalogEntry, ...]:
+        from desktop.library.catalog import load_catalog
+
+        return catalog if catalog is not None else load_catalog()
 
     def open_page() -> None:
         from desktop.library.hub import HubClient
@@ -76,17 +113,60 @@ def attach_model_library(window: MainWindow, store: Store, paths: DataPaths) -> 
         downloads.restore()  # downloads cut short by a quit or crash show as paused
         window.set_models_page(
             ModelsPage(
-                store, paths, downloads, lambda: HubClient(offline_check_for(paths.database))
+                store,
+                paths,
+                downloads,
+                lambda: HubClient(offline_check_for(paths.database)),
+                machine=this_machine(),
+                catalog=the_catalog(),
             )
         )
 
+    def recommend() -> None:
+        """First run (or every model removed): offer the catalog model that suits this computer."""
+        from desktop.library.catalog import recommend_entry
+        from desktop.library.network import OFFLINE_SETTING
+        from desktop.ui.models.downloads_tab import DownloadEvents
+
+        if window.pages.currentWidget() is not window.welcome or store.models.chat_models():
+            return
+        choice = recommend_entry(the_catalog(), this_machine())
+        if choice is None:
+            return
+        window.welcome.offer(*choice, offline=bool(store.settings.get(OFFLINE_SETTING, False)))
+        if not welcome_events:
+            events = DownloadEvents(downloads, window)
+            events.changed.connect(welcome_progress)
+            welcome_events.append(events)
+
+    def welcome_progress(progress: DownloadProgress) -> None:
+        window.welcome.show_progress(progress)
+        if progress.state == DownloadState.COMPLETED and progress.model is not None:
+            window.refresh_models()  # the chat takes the welcome page's place
+
+    def download_recommended(entry: CatalogEntry) -> None:
+        from desktop.library.errors import LibraryError
+        from desktop.library.jobs import DownloadRequest
+
+        try:
+            downloads.enqueue(DownloadRequest.from_catalog(entry))
+        except LibraryError as exc:  # offline mode, or the disk is full
+            if window.welcome.offer_card is not None:
+                window.welcome.offer_card.show_failure(str(exc))
+
     def close() -> None:
+        for events in welcome_events:
+            events.detach()
         shutdown = getattr(window.models_page, "shutdown", None)
         if shutdown is not None:
             shutdown()
         downloads.close()
 
     window.models_page_requested.connect(open_page)
+    window.welcome.download_requested.connect(download_recommended)
+    window.pages.currentChanged.connect(lambda _index: recommend())
+    # Once the window has painted: the first time, measuring the memory takes a moment.
+    QTimer.singleShot(RECOMMEND_DELAY_MS, recommend)
     _on_close(window, close)
 
 

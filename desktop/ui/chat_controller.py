@@ -175,9 +175,8 @@ class ChatController(QObject):
             )
         else:
             self.status.show_loading(None)
-            warnings = (event.get("info") or {}).get("warnings") or []
-            if warnings:
-                self.status.show_activity(" ".join(warnings))
+            # Where it runs, and any warning (such as falling back to the CPU), stay in view.
+            self.status.show_device(event.get("info"))
 
     def _show_new_answer(self, active: ActiveStream) -> None:
         if self.transcript.conversation_id != active.conversation_id:

@@ -27,6 +27,7 @@ from desktop.chat.defaults import (
     default_system_prompt,
     save_chat_defaults,
 )
+from desktop.library.hardware import detect_machine
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
@@ -34,6 +35,7 @@ from desktop.store.records import ChatSettings
 from desktop.ui.about import show_about
 from desktop.ui.api_server import ApiServerSwitch
 from desktop.ui.chat_settings_panel import spin
+from desktop.ui.device_section import DeviceSection
 from desktop.ui.server_section import ServerSection
 from desktop.ui.theme import FONT_SIZE_KEY, THEME_KEY, ThemeManager
 
@@ -101,6 +103,9 @@ class SettingsDialog(QDialog):
         self.font_size.setAccessibleName("Font size")
         looks_form.addRow("Font size", self.font_size)
         layout.addWidget(looks)
+
+        self.device = DeviceSection(store.settings, detect_machine().gpus, self)
+        layout.addWidget(self.device)
 
         places = QGroupBox("Where things are kept", self)
         places_form = QFormLayout(places)
@@ -184,6 +189,7 @@ class SettingsDialog(QDialog):
             ),
         )
         settings.set(SYSTEM_PROMPT_KEY, self.system_prompt.toPlainText())
+        self.device.save(settings)
         settings.set(THEME_KEY, self.theme_choice.currentData())
         settings.set(FONT_SIZE_KEY, self.font_size.value())
         self.theme.mode = self.theme_choice.currentData()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from desktop.engine.context import STOP
+from desktop.ui.device_section import running_on
 from desktop.ui.theme import Colors
 
 
@@ -68,6 +70,9 @@ class StatusArea(QWidget):
         row.addWidget(self.loading_bar)
         row.addWidget(self.activity)
         row.addStretch(1)
+        self.device = QLabel(self)
+        self.device.setAccessibleName("Device the model runs on")
+        row.addWidget(self.device)
         self.warning = QLabel(self)
         self.warning.setAccessibleName("Context warning")
         self.meter_label = QLabel(self)
@@ -81,12 +86,14 @@ class StatusArea(QWidget):
         row.addWidget(self.meter_label)
         row.addWidget(self.meter)
         self.use: ContextUse | None = None
+        self.show_device(None)
         self.show_loading(None)
         self.set_context(None)
 
     def set_colors(self, colors: Colors) -> None:
         self.colors = colors
         self.set_context(self.use)
+        self.show_device(self.device_info)
 
     def show_loading(self, name: str | None, fraction: float | None = None) -> None:
         """name None hides the progress; fraction None shows a busy bar."""
@@ -101,6 +108,16 @@ class StatusArea(QWidget):
         else:
             self.loading_bar.setRange(0, 100)
             self.loading_bar.setValue(int(fraction * 100))
+
+    def show_device(self, info: dict[str, Any] | None) -> None:
+        """Which device the loaded model runs on, and why not the GPU when it fell back."""
+        self.device_info = info
+        text, tooltip, warn = running_on(info)
+        self.device.setText(text)
+        self.device.setToolTip(tooltip)
+        self.device.setAccessibleDescription(tooltip)
+        self.device.setStyleSheet(f"color: {self.colors.warning};" if warn else "")
+        self.device.setVisible(bool(text))
 
     def show_activity(self, text: str) -> None:
         self.activity.setText(text)

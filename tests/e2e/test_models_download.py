@@ -160,6 +160,10 @@ def test_search_files_and_catalog_print_json(hub_env: FakeHub, tmp_path: Path) -
     assert files["models"][0]["recommended"] is True
     catalog = json.loads(run(["catalog", "--json"], data).stdout)
     assert catalog[0]["name"] == "gpt-oss-20b" and catalog[0]["fit"]["label"]
+    small = next(e for e in catalog if e["name"] == "SmolLM2-135M-Instruct")  # fits anywhere
+    speed = small["speed"]  # estimated for this computer, so only its shape is known
+    assert speed["level"] in ("fast", "usable", "slow") and speed["tokens_per_s"] > 0
+    assert "tokens/s" in speed["reason"] or "token/s" in speed["reason"]
     missing = run(["files", "nobody/nothing"], data)
     assert missing.returncode == 1 and "no such repository" in missing.stderr
 

@@ -9,6 +9,7 @@ from tests.fakehub.repos import (
     SPLIT_REPO,
     FakeFile,
     FakeRepo,
+    catalog_entry_for_test_model,
     locate_test_model,
     tiny_gguf,
 )
@@ -39,5 +40,6 @@ __all__ = [
     "Faults",
     "Seen",
     "locate_test_model",
+    "catalog_entry_for_test_model",
     "tiny_gguf",
 ]

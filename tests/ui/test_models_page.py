@@ -21,16 +21,26 @@ from desktop.library.network import OFFLINE_SETTING, offline_check_for
 from desktop.library.relocate import MODELS_DIR_SETTING
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import ModelFile, Store
+from desktop.ui.app import RECOMMEND_DELAY_MS
 from desktop.ui.models import ModelsPage
 from desktop.ui.models.downloads_tab import DownloadRow
 from desktop.ui.models.widgets import FIT_COLOURS
-from tests.fakehub import FAST_TRANSFERS, MODEL_FILENAME, MODEL_REPO, SPLIT_REPO, FakeHub, tiny_gguf
+from tests.fakehub import (
+    FAST_TRANSFERS,
+    MODEL_FILENAME,
+    MODEL_REPO,
+    SPLIT_REPO,
+    FakeHub,
+    catalog_entry_for_test_model,
+    tiny_gguf,
+)
 
 pytest_plugins = ["tests.fakehub.fixtures"]
 
 # A GUI event loop under test answers a little slower than a bare download.
 FAST = dataclasses.replace(FAST_TRANSFERS, read_timeout=2.0)
-LAPTOP = Machine(ram_bytes=8_000_000_000)  # small enough that the catalog shows all three fits
+# Small enough that the catalog shows all three fits and all three speeds.
+LAPTOP = Machine(ram_bytes=8_000_000_000, cpu_cores=4, memory_bandwidth=30_000_000_000)
 MODEL_NAME = MODEL_FILENAME.removesuffix(".gguf")
 T = TypeVar("T", bound=QWidget)
 
@@ -138,18 +148,27 @@ def test_catalog_shows_each_model_with_its_fit_for_this_machine(
     assert list(page.catalog_tab.cards) == [e.name for e in entries if e.kind != "embedding"] + [
         e.name for e in entries if e.kind == "embedding"
     ]
-    levels = set()
+    levels, speeds = set(), set()
     for entry in entries:
         card = page.catalog_tab.cards[entry.name]
         fit = entry.fit(LAPTOP)
         levels.add(fit.level)
         assert card.fit_badge.text() == fit.label
-        assert card.fit_badge.toolTip() == fit.reason == card.fit_reason.text()
+        assert card.fit_badge.toolTip() == fit.reason
+        assert card.fit_reason.text() == fit.summary
         assert FIT_COLOURS[fit.level] in card.fit_badge.styleSheet()
+        if fit.speed is None:  # embedding models, and models too large to run
+            assert card.speed_badge.isHidden()
+        else:
+            assert not card.speed_badge.isHidden() and card.speed_badge.text() == fit.speed.label
+            assert card.speed_badge.toolTip() == fit.speed.reason
+            assert "tokens/s" in card.fit_reason.text()
+            speeds.add(fit.speed.level)
         assert entry.quantization in card.facts.text() and entry.license in card.facts.text()
         assert card.download_button.isEnabled() and card.download_button.text() == "Download"
         assert card.download_button.accessibleName() == f"Download {entry.display_name}"
     assert levels == {"runs_well", "tight", "too_large"}
+    assert speeds == {"fast", "usable", "slow"}
     assert hub_env.requests == []  # showing the catalog touches no network
 
 
@@ -187,7 +206,11 @@ def test_hub_search_lists_repositories_and_their_files_by_quantization(
     assert sum("Recommended" in n for n in names) == 1
     assert "missing parts" in page.hub_tab.files_status.text()
     for item in file_items(page).values():
-        assert cell_widget(page, item, 2, QLabel).text() == "Runs well"
+        badges = {
+            label.objectName(): label.text()
+            for label in page.hub_tab.files.itemWidget(item, 2).findChildren(QLabel)
+        }
+        assert badges == {"fitBadge": "Fits", "speedBadge": "Fast"}
         assert download_button(page, item).isEnabled()
 
 
@@ -252,6 +275,9 @@ def test_download_from_the_hub_runs_to_completion_and_is_installed(
     table = page.installed_tab.table
     assert table.rowCount() == 1 and table.item(0, 0).text() == MODEL_NAME
     assert table.item(0, 2).text() == "Q4_1" and table.item(0, 4).text() == "llama"
+    # Its speed here, judged from the file's own header.
+    assert table.item(0, 7).text().startswith("Fast, ~") and "tokens/s" in table.item(0, 7).text()
+    assert "Fast here: about" in table.item(0, 7).toolTip()
     (item,) = file_items(page).values()
     assert download_button(page, item).text() == "Installed"
     assert page.tabs.tabText(2) == "Downloads"
@@ -308,12 +334,44 @@ def test_a_failed_catalog_download_says_why_and_can_be_tried_again(
     wait_for_state(qtbot, row, DownloadState.FAILED, timeout=30_000)
     (first,) = [r for r in hub_env.seen("hub") if r.method == "GET"]
     assert first.path == f"/{entry.repo_id}/resolve/{entry.revision}/{entry.filename}"
-    assert (
-        row.detail.text() == row.progress.message and "no longer available" in row.progress.message
-    )
-    assert row.detail.objectName() == "errorText"
+    assert "no longer available" in row.progress.message
+    assert row.error.text() == row.progress.message and not row.error.isHidden()
+    assert row.error.objectName() == "errorText" and row.detail.isHidden()
     assert row.resume_button.text() == "Try again" and not row.resume_button.isHidden()
-    assert card.download_button.text() == "Download" and card.download_button.isEnabled()
+    # The card says so too, where the download was started.
+    assert card.error.text() == row.progress.message and not card.error.isHidden()
+    assert card.bar.isHidden() and card.progress_label.isHidden()
+    assert card.download_button.text() == "Try again" and card.download_button.isEnabled()
+    seen: list[DownloadProgress] = []
+    page.events.changed.connect(seen.append)
+    card.download_button.click()  # the same download again, not a second one
+    qtbot.waitUntil(lambda: DownloadState.FAILED in [p.state for p in seen], timeout=30_000)
+    assert {p.job_id for p in seen} == {row.job_id} and len(page.downloads.jobs()) == 1
+    assert seen[0].state == DownloadState.QUEUED
+    assert list(page.downloads_tab.rows) == [row.job_id] and not card.error.isHidden()
+
+
+def test_a_catalog_download_shows_its_progress_on_the_card(
+    qtbot: QtBot, db: Store, paths: DataPaths, manager: DownloadManager, hub_env: FakeHub
+) -> None:
+    entry = catalog_entry_for_test_model()
+    page = ModelsPage(db, paths, manager, lambda: HubClient(), machine=LAPTOP, catalog=(entry,))
+    qtbot.addWidget(page)
+    try:
+        hub_env.faults.throttle_bps = 20_000_000
+        card = page.catalog_tab.cards[entry.name]
+        assert card.bar.isHidden() and card.progress_label.isHidden() and card.error.isHidden()
+        card.download_button.click()
+        qtbot.waitUntil(lambda: 0 < card.bar.value() < 1000, timeout=30_000)
+        assert not card.bar.isHidden() and " of 98.4 MB" in card.progress_label.text()
+        assert card.download_button.text() == "Downloading…"
+        hub_env.faults.throttle_bps = None
+        qtbot.waitUntil(lambda: card.download_button.text() == "Installed", timeout=60_000)
+        assert card.bar.isHidden() and card.progress_label.isHidden() and card.error.isHidden()
+        assert [m.name for m in db.models.all()] == [entry.name]
+    finally:
+        page.shutdown()
+        huggingface_hub.close_session()
 
 
 # -- offline mode -------------------------------------------------------------------------------
@@ -432,3 +490,53 @@ def test_the_window_opens_this_page_and_its_model_list_follows(
     assert window.pages.currentWidget() is window.chat
     window.show_models_page()
     assert window.models_page is page  # built once
+
+
+def test_the_welcome_page_recommends_a_model_and_downloads_it_in_one_click(
+    qtbot: QtBot,
+    make_window,
+    hub_env: FakeHub,
+    gui_store: Store,  # noqa: ANN001
+) -> None:
+    entry = catalog_entry_for_test_model()
+    window = make_window(catalog=(entry,), machine=LAPTOP)
+    assert window.pages.currentWidget() is window.welcome
+    qtbot.waitUntil(lambda: window.welcome.offer_card is not None, timeout=5_000)
+    card = window.welcome.offer_card
+    assert card.entry == entry and card.speed_badge.text() == entry.fit(LAPTOP).speed.label
+    assert "tokens/s" in card.reason.text()
+    assert card.download_button.text() == "Download SmolLM2 135M (test) (98.4 MB)"
+    hub_env.faults.throttle_bps = 20_000_000
+    card.download_button.click()
+    qtbot.waitUntil(lambda: 0 < card.bar.value() < 1000, timeout=30_000)
+    assert not card.download_button.isEnabled() and " of 98.4 MB" in card.progress_label.text()
+    hub_env.faults.throttle_bps = None
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.chat, timeout=60_000)
+    assert [m.name for m in gui_store.models.all()] == [entry.name]
+    assert window.picker.current_model == entry.name
+
+
+def test_a_failed_welcome_download_says_why_on_the_welcome_page(
+    qtbot: QtBot,
+    make_window,
+    hub_env: FakeHub,  # noqa: ANN001
+) -> None:
+    entry = next(e for e in load_catalog() if e.name == "SmolLM2-135M-Instruct")  # not served
+    window = make_window(catalog=(entry,), machine=LAPTOP)
+    qtbot.waitUntil(lambda: window.welcome.offer_card is not None, timeout=5_000)
+    card = window.welcome.offer_card
+    card.download_button.click()
+    qtbot.waitUntil(lambda: not card.error.isHidden(), timeout=30_000)
+    assert "no longer available" in card.error.text() and card.error.objectName() == "errorText"
+    assert card.download_button.text() == "Try again" and card.download_button.isEnabled()
+    assert card.bar.isHidden() and window.pages.currentWidget() is window.welcome
+
+
+def test_no_recommendation_once_a_model_is_installed(
+    qtbot: QtBot,
+    make_window,
+    with_model: Store,  # noqa: ANN001
+) -> None:
+    window = make_window(machine=LAPTOP)
+    qtbot.wait(RECOMMEND_DELAY_MS + 200)  # when a recommendation would have been offered
+    assert window.pages.currentWidget() is window.chat and window.welcome.offer_card is None

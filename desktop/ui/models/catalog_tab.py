@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -14,15 +15,21 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.library.catalog import CatalogEntry
+from desktop.library.filenames import split_part_names
 from desktop.library.hardware import Machine
+from desktop.library.jobs import DownloadProgress, DownloadState
 from desktop.library.units import format_bytes
+from desktop.ui.models.downloads_tab import progress_text
 from desktop.ui.models.widgets import (
     apply_download_state,
     context_text,
     download_state,
+    error_label,
     fit_badge,
     muted_label,
     offline_notice,
+    show_error,
+    speed_badge,
 )
 
 _REASONING = {
@@ -63,6 +70,8 @@ class CatalogCard(QFrame):
         top.addWidget(title)
         self.fit_badge = fit_badge(fit, self)
         top.addWidget(self.fit_badge)
+        self.speed_badge = speed_badge(fit.speed, self)
+        top.addWidget(self.speed_badge)
         top.addStretch(1)
         self.download_button = QPushButton("Download", self)
         if fit.level != "too_large":  # still allowed, but not the obvious next step
@@ -75,8 +84,53 @@ class CatalogCard(QFrame):
         description = QLabel(entry.description, self)
         description.setWordWrap(True)
         layout.addWidget(description)
-        self.fit_reason = muted_label(fit.reason, self)
+        self.fit_reason = muted_label(fit.summary, self)
         layout.addWidget(self.fit_reason)
+        # A download started here shows how it goes here, not only under Downloads.
+        self.bar = download_bar(self, f"Download progress of {entry.display_name}")
+        layout.addWidget(self.bar)
+        self.progress_label = muted_label("", self)
+        self.progress_label.setAccessibleName("Download progress")
+        self.progress_label.hide()
+        layout.addWidget(self.progress_label)
+        self.error = error_label(self)
+        layout.addWidget(self.error)
+        self.failed = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.entry.repo_id, self.entry.filename)
+
+    def show_progress(self, p: DownloadProgress) -> None:
+        """Progress while it runs, the reason when it fails; nothing once it is done with."""
+        self.failed = p.state == DownloadState.FAILED
+        show_error(self.error, p.message if self.failed else None)
+        show_download_progress(self.bar, self.progress_label, p)
+
+
+def download_bar(parent: QWidget, name: str) -> QProgressBar:
+    bar = QProgressBar(parent)
+    bar.setRange(0, 1000)
+    bar.setTextVisible(False)
+    bar.setFixedHeight(8)
+    bar.setAccessibleName(name)
+    bar.hide()
+    return bar
+
+
+def show_download_progress(bar: QProgressBar, label: QLabel, p: DownloadProgress) -> None:
+    """A bar and a line of text for a running or paused download; hidden otherwise."""
+    shown = p.state not in (DownloadState.FAILED, DownloadState.CANCELLED, DownloadState.COMPLETED)
+    bar.setVisible(shown)
+    label.setVisible(shown)
+    if not shown:
+        return
+    if p.fraction is None and p.state in (DownloadState.STARTING, DownloadState.VERIFYING):
+        bar.setRange(0, 0)  # busy: no byte count yet, or checking the file
+    else:
+        bar.setRange(0, 1000)
+        bar.setValue(int((p.fraction or 0) * 1000))
+    label.setText(progress_text(p))
 
 
 class CatalogTab(QWidget):
@@ -126,6 +180,17 @@ class CatalogTab(QWidget):
     ) -> None:
         self.offline_notice.setVisible(offline)
         for card in self.cards.values():
-            key = (card.entry.repo_id, card.entry.filename)
-            state = download_state(key, installed, active, offline)
+            state = download_state(card.key, installed, active, offline)
             apply_download_state(card.download_button, state, card.entry.display_name)
+            if card.failed and state.enabled:
+                card.download_button.setText("Try again")
+                card.download_button.setAccessibleName(f"Try again {card.entry.display_name}")
+
+    def show_progress(self, progress: DownloadProgress) -> None:
+        card = self.card_for(progress.repo_id, progress.filename)
+        if card is not None:
+            card.show_progress(progress)
+
+    def card_for(self, repo_id: str, filename: str) -> CatalogCard | None:
+        key = (repo_id, split_part_names(filename)[0])
+        return next((c for c in self.cards.values() if c.key == key), None)

@@ -18,7 +18,13 @@ from desktop.library.downloads import DownloadManager
 from desktop.library.errors import LibraryError
 from desktop.library.jobs import DownloadProgress, DownloadState
 from desktop.library.units import format_bytes, format_duration, format_rate
-from desktop.ui.models.widgets import OFFLINE_TOOLTIP, muted_label, offline_notice
+from desktop.ui.models.widgets import (
+    OFFLINE_TOOLTIP,
+    error_label,
+    muted_label,
+    offline_notice,
+    show_error,
+)
 
 _STATE_WORDS = {
     DownloadState.QUEUED: "Waiting",
@@ -58,6 +64,8 @@ def progress_text(p: DownloadProgress) -> str:
     """'45.2 MB of 98.0 MB · 12.3 MB/s · 0:05 left', or the manager's own words."""
     if p.state in (DownloadState.FAILED, DownloadState.COMPLETED, DownloadState.CANCELLED):
         return p.message
+    if not p.downloaded_bytes and p.state != DownloadState.DOWNLOADING:
+        return p.message  # "Waiting to start": no byte count worth showing yet
     amount = format_bytes(p.downloaded_bytes)
     if p.total_bytes:
         amount += f" of {format_bytes(p.total_bytes)}"
@@ -104,6 +112,10 @@ class DownloadRow(QFrame):
         self.detail = muted_label("", self)
         self.detail.setAccessibleName("Details")
         bottom.addWidget(self.detail, 1)
+        # Its own label, styled as an error from the start: a label restyled in place kept
+        # its old margins, and the error box's border covered the first letter.
+        self.error = error_label(self)
+        bottom.addWidget(self.error, 1)
         self.pause_button = self._button("Pause", self.pause_clicked, bottom)
         self.resume_button = self._button("Resume", self.resume_clicked, bottom)
         self.cancel_button = self._button("Cancel", self.cancel_clicked, bottom)
@@ -129,10 +141,10 @@ class DownloadRow(QFrame):
             self.bar.setRange(0, 1000)
             self.bar.setValue(int((fraction or 0) * 1000))
         self.bar.setVisible(p.state not in (DownloadState.CANCELLED, DownloadState.FAILED))
+        failed = p.state == DownloadState.FAILED
         self.detail.setText(progress_text(p))
-        self.detail.setObjectName("errorText" if p.state == DownloadState.FAILED else "muted")
-        self.detail.style().unpolish(self.detail)
-        self.detail.style().polish(self.detail)
+        self.detail.setVisible(not failed)
+        show_error(self.error, p.message if failed else None)
         running = p.state in (
             DownloadState.QUEUED,
             DownloadState.STARTING,
@@ -195,8 +207,7 @@ class DownloadsTab(QWidget):
         try:
             self.manager.resume(job_id)
         except LibraryError as exc:  # offline mode was switched on meanwhile
-            row = self.rows[job_id]
-            row.detail.setText(str(exc))
+            show_error(self.rows[job_id].error, str(exc))
 
     def _remove(self, job_id: int) -> None:
         self.manager.forget(job_id)

@@ -34,6 +34,7 @@ from desktop.ui.models.widgets import (
     muted_label,
     offline_notice,
     show_error,
+    speed_badge,
 )
 
 _REPO_ROLE = Qt.ItemDataRole.UserRole
@@ -127,7 +128,7 @@ class HubSearchTab(QWidget):
         files_layout.addWidget(self.files_error)
         self.files = QTreeWidget(files_box)
         self.files.setAccessibleName("Model files")
-        self.files.setHeaderLabels(["File", "Size", "Fit", ""])
+        self.files.setHeaderLabels(["File", "Size", "Fit and speed", ""])
         self.files.setUniformRowHeights(False)
         files_header = self.files.header()
         files_header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -255,7 +256,13 @@ class HubSearchTab(QWidget):
         item.setToolTip(0, "\n".join(p.filename for p in model.parts))
         item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         group.addChild(item)
-        badge = fit_badge(model.fit(self.machine))
+        fit = model.fit(self.machine)
+        badge = QWidget()  # the memory fit and, beside it, the speed
+        badges = QHBoxLayout(badge)
+        badges.setContentsMargins(0, 0, 0, 0)
+        badges.setSpacing(6)
+        badges.addWidget(fit_badge(fit))
+        badges.addWidget(speed_badge(fit.speed if fit else None))
         button = QPushButton("Download")
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance("Downloading…") + 28)
         request = DownloadRequest(listing.repo_id, model.filename, revision=listing.revision)

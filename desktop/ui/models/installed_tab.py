@@ -20,13 +20,24 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.library.errors import LibraryError
+from desktop.library.hardware import Fit, Machine, fit_for_gguf
 from desktop.library.importing import import_model
 from desktop.library.installed import remove_model
 from desktop.library.units import format_bytes
+from desktop.modelfile.gguf import GGUFError, read_gguf
 from desktop.store import ModelFile, Store
 from desktop.ui.models.widgets import error_label, muted_label, show_error
 
-COLUMNS = ("Name", "Size", "Quantization", "Context", "Architecture", "Kind", "Status")
+COLUMNS = (
+    "Name",
+    "Size",
+    "Quantization",
+    "Context",
+    "Architecture",
+    "Kind",
+    "Status",
+    "Speed here",
+)
 _NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -41,12 +52,18 @@ class InstalledTab(QWidget):
     use_model_requested = Signal(str)
 
     def __init__(
-        self, store: Store, models_dir: Callable[[], Path], parent: QWidget | None = None
+        self,
+        store: Store,
+        models_dir: Callable[[], Path],
+        parent: QWidget | None = None,
+        machine: Machine | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.models_dir = models_dir
+        self.machine = machine  # None: no speed column figures
         self.models: list[ModelFile] = []
+        self._fits: dict[tuple[str, int, float, str], Fit | None] = {}
         layout = QVBoxLayout(self)
         self.column = layout  # the page adds the models-folder box at the bottom
         layout.setContentsMargins(0, 8, 0, 0)
@@ -111,15 +128,38 @@ class InstalledTab(QWidget):
                 "Documents (embeddings)" if model.kind == "embedding" else "Chat",
                 model_status(model, default),
             )
+            fit = self.fit_of(model)
+            speed = fit.speed if fit else None
+            cells += (f"{speed.label}, ~{speed.tokens_per_s:.0f} tokens/s" if speed else "",)
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(_NAME_ROLE, model.name)
-                item.setToolTip(model.path)
+                item.setToolTip(fit.summary if fit and column == len(cells) - 1 else model.path)
                 self.table.setItem(row, column, item)
             if model.name == selected:
                 self.table.selectRow(row)
         self.empty.setVisible(not self.models)
         self._selection_changed()
+
+    def fit_of(self, model: ModelFile) -> Fit | None:
+        """Memory and speed here, from the file's header (read once per file version)."""
+        if self.machine is None or model.kind == "embedding":
+            return None
+        path = Path(model.path)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        key = (model.path, stat.st_size, stat.st_mtime, model.reasoning_style or "")
+        if key not in self._fits:
+            try:
+                info = read_gguf(path)
+            except GGUFError:
+                self._fits[key] = None
+            else:
+                thinks = (model.reasoning_style or "none") != "none"
+                self._fits[key] = fit_for_gguf(info, self.machine, reasoning=thinks)
+        return self._fits[key]
 
     def count(self) -> int:
         """How many models are installed (as listed)."""

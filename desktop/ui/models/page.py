@@ -94,7 +94,9 @@ class ModelsPage(QWidget):
         self.catalog_tab = CatalogTab(catalog, machine, self)
         self.hub_tab = HubSearchTab(hub_factory, self.tasks, machine, self)
         self.downloads_tab = DownloadsTab(self.downloads, self)
-        self.installed_tab = InstalledTab(self.store, lambda: self.downloads.models_dir, self)
+        self.installed_tab = InstalledTab(
+            self.store, lambda: self.downloads.models_dir, self, machine=machine
+        )
         self.folder_box = ModelsFolderBox(
             Path(self.store.path), self.downloads, self.tasks, self.installed_tab
         )
@@ -148,7 +150,7 @@ class ModelsPage(QWidget):
             show_error(self.error, "Wait until the models folder has moved, then download.")
             return
         try:
-            self.downloads.enqueue(request)
+            self.downloads.enqueue(request)  # a failed one for the same file carries on
         except LibraryError as exc:
             show_error(self.error, str(exc))
             return
@@ -167,6 +169,7 @@ class ModelsPage(QWidget):
     # -- reacting -------------------------------------------------------------------------------
     def _download_changed(self, progress: DownloadProgress) -> None:
         self.downloads_tab.show_progress(progress)
+        self.catalog_tab.show_progress(progress)
         previous = self._states.get(progress.job_id)
         self._states[progress.job_id] = progress.state
         if previous == progress.state:

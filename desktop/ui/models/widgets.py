@@ -8,11 +8,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QWidget
 
 from desktop.library.hardware import Fit
+from desktop.library.speed import Speed
 
 # The only fixed colours on the page (the fit levels, and red for errors) read the same in
 # light and dark mode: white text on a saturated pill, or a red edge around palette text.
 FIT_COLOURS = {"runs_well": "#15803d", "tight": "#b45309", "too_large": "#b91c1c"}
 UNKNOWN_FIT_COLOUR = "#6b7280"
+SPEED_COLOURS = {"fast": "#15803d", "usable": "#1d4ed8", "slow": "#b45309"}
 
 OFFLINE_NOTICE = (
     "Offline mode is on, so Openweight will not connect to the internet: searching and "
@@ -70,11 +72,33 @@ def fit_badge(fit: Fit | None, parent: QWidget | None = None) -> QLabel:
 def set_fit(badge: QLabel, fit: Fit | None) -> None:
     text = fit.label if fit else "Size unknown"
     colour = FIT_COLOURS.get(fit.level, UNKNOWN_FIT_COLOUR) if fit else UNKNOWN_FIT_COLOUR
-    badge.setText(text)
-    badge.setObjectName("fitBadge")
+    _pill(badge, "fitBadge", text, colour)
     badge.setToolTip(fit.reason if fit else "The Hub did not say how large this file is.")
     badge.setAccessibleName(f"Fit for this computer: {text}")
     badge.setAccessibleDescription(badge.toolTip())
+
+
+def speed_badge(speed: Speed | None, parent: QWidget | None = None) -> QLabel:
+    """'Fast' / 'Usable' / 'Slow' next to the fit, with the estimated tokens/s as its tooltip;
+    hidden when there is no estimate (an embedding model, or one too large to run)."""
+    badge = QLabel(parent)
+    set_speed(badge, speed)
+    return badge
+
+
+def set_speed(badge: QLabel, speed: Speed | None) -> None:
+    badge.setVisible(speed is not None)
+    if speed is None:
+        return
+    _pill(badge, "speedBadge", speed.label, SPEED_COLOURS[speed.level])
+    badge.setToolTip(speed.reason)
+    badge.setAccessibleName(f"Speed on this computer: {speed.label}")
+    badge.setAccessibleDescription(speed.reason)
+
+
+def _pill(badge: QLabel, name: str, text: str, colour: str) -> None:
+    badge.setText(text)
+    badge.setObjectName(name)
     badge.setStyleSheet(
         f"QLabel {{ background: {colour}; color: white; border-radius: 9px;"
         " padding: 2px 9px; font-weight: 600; }"
