@@ -61,6 +61,7 @@ def build_window(
     bridge = EngineBridge(Path(store.path), make_client)
     window = MainWindow(store, paths, bridge, theme, choose_model_file)
     attach_model_library(window, store, paths, catalog=catalog, machine=machine)
+    attach_documents(window, store, paths, bridge)
     bridge.start()
     if serve is not None:
         window.api_server = ApiServerSwitch(store, bridge, serve, window)
@@ -167,6 +168,64 @@ def attach_model_library(
     window.pages.currentChanged.connect(lambda _index: recommend())
     # Once the window has painted: the first time, measuring the memory takes a moment.
     QTimer.singleShot(RECOMMEND_DELAY_MS, recommend)
+    _on_close(window, close)
+
+
+WATCH_DELAY_MS = 2000  # watched folders are first checked once the window has settled
+
+
+def attach_documents(window: MainWindow, store: Store, paths: DataPaths,
+                     bridge: EngineBridge) -> None:
+    """The Documents page and its background indexing, built on first use — or soon after
+    start-up when collections exist, so that changes to watched folders are indexed while
+    the app runs. Indexing embeds through the chat's engine (one embedding host for both)."""
+    from desktop.engine.api import EngineError
+    from desktop.store.records import ModelFile
+
+    built: list[Any] = []
+
+    def embed(model: ModelFile, texts: list[str]) -> list[list[float]]:
+        bridge.worker.opened.wait(30)
+        engines = bridge.worker.engines
+        if engines is None:
+            raise EngineError("The model engine is not running.", "crash")
+        return engines.local.embed(model, texts)
+
+    def installed() -> list[ModelFile]:
+        """Read in the indexing thread, which needs its own connection (DESIGN rule 6)."""
+        own = Store(paths.database)
+        try:
+            return own.models.all()
+        finally:
+            own.close()
+
+    def indexing() -> Any:
+        if not built:
+            from desktop.ui.documents.indexing import DocumentsIndexing
+
+            built.append(DocumentsIndexing(paths.documents_database, embed, installed,
+                                           parent=window))
+            built[0].start_watching()
+        return built[0]
+
+    def open_page() -> None:
+        from desktop.ui.documents.page import DocumentsPage
+
+        if isinstance(window.pages.documents_page, DocumentsPage):
+            return
+        page = DocumentsPage(paths.documents_database, indexing())
+        window.set_documents_page(page, page.back_requested, page.collections_changed)
+
+    def watch_if_needed() -> None:
+        if paths.documents_database.exists():
+            indexing()
+
+    def close() -> None:
+        if built:
+            built[0].shutdown()  # before the engine it embeds with closes
+
+    window.documents_page_requested.connect(open_page)
+    QTimer.singleShot(WATCH_DELAY_MS, watch_if_needed)
     _on_close(window, close)
 
 

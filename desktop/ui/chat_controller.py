@@ -152,6 +152,12 @@ class ChatController(QObject):
         if kind == "message":
             active.message_id = event["message_id"]
             self._show_new_answer(active)
+        elif kind == "sources":
+            widget = self.transcript.widget_for(active.message_id or 0)
+            if widget is not None and self.transcript.conversation_id == active.conversation_id:
+                widget.set_sources(event.get("sources") or [])
+            if event.get("warning"):
+                self.status.show_activity(str(event["warning"]))
         elif kind == "started":
             self.status.show_activity("Reading the conversation…")
             self.prompt_measured.emit(conversation_id, event)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.ui.composer import Composer
+from desktop.ui.documents.picker import DocumentsPicker
 from desktop.ui.markdown_blocks import BlockRenderer
 from desktop.ui.model_picker import ModelPicker
 from desktop.ui.status_area import StatusArea
@@ -66,6 +67,8 @@ class ChatPage(QWidget):
         top.addWidget(self.sidebar_button)
         self.model_picker = ModelPicker(self.top_bar)
         top.addWidget(self.model_picker)
+        self.documents_picker = DocumentsPicker(self.top_bar)
+        top.addWidget(self.documents_picker)
         top.addStretch(1)
         self.title = QLabel(self.top_bar)
         self.title.setObjectName("muted")

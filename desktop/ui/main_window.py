@@ -46,6 +46,7 @@ APP_TITLE = "Openweight"
 
 class MainWindow(QMainWindow):
     models_page_requested = Signal()  # the model library hooks in here
+    documents_page_requested = Signal()  # and the documents here
 
     def __init__(
         self,
@@ -118,6 +119,9 @@ class MainWindow(QMainWindow):
         s.conversation_selected.connect(self.open_conversation)
         s.message_selected.connect(lambda conv, msg: self.open_conversation(conv, msg))
         s.new_chat_requested.connect(self.new_chat)
+        s.documents_requested.connect(self.show_documents_page)
+        self.chat.documents_picker.chosen_changed.connect(self._collections_chosen)
+        self.chat.documents_picker.manage_requested.connect(self.show_documents_page)
         c.send_requested.connect(self.send)
         c.stop_requested.connect(self.controller.stop)
         c.show_other_chat.connect(self._show_answering_chat)
@@ -177,6 +181,37 @@ class MainWindow(QMainWindow):
         if hasattr(page, "use_model_requested"):
             page.use_model_requested.connect(self._use_model_for_new_chats)
 
+    def show_documents_page(self) -> None:
+        self.documents_page_requested.emit()  # built on first use, like the model library
+        self.pages.show_documents()
+
+    def set_documents_page(self, page: QWidget, back: Signal, changed: Signal) -> None:
+        """Put the documents page in its place; back returns to the chat, changed refreshes
+        the chat's collection picker."""
+        self.pages.replace_documents_page(page)
+        back.connect(self.show_chat_page)
+        changed.connect(self.refresh_collections)
+
+    def refresh_collections(self) -> None:
+        names: list[str] = []
+        if self.paths.documents_database.exists():  # no collections yet: the core stays unloaded
+            from desktop.documents import DocumentIndex, DocumentsError
+
+            try:
+                index = DocumentIndex(self.paths.documents_database)
+            except DocumentsError as exc:
+                log.warning("the documents index cannot be read: %s", exc)
+            else:
+                try:
+                    names = [c.name for c in index.collections()]
+                finally:
+                    index.close()
+        self.chat.documents_picker.set_collections(names, self.open_chat.collections())
+
+    def _collections_chosen(self, names: list[str]) -> None:
+        self.open_chat.choose_collections(names)
+        self._refresh_meter()
+
     def _use_model_for_new_chats(self, name: str) -> None:
         self.refresh_models()
         self.new_chat()
@@ -196,7 +231,7 @@ class MainWindow(QMainWindow):
         servers = [(name, g.models, g.error) for name, g in self.server_models.grouped().items()]
         self.picker.set_models(models, self.open_chat.model_name(), servers)
         self.composer.set_has_model(self._has_models())
-        if not self.pages.showing_models():
+        if not self.pages.showing_a_page():
             self.pages.show_chat(self._has_models())
         self.chat.empty.set_model(self.picker.current_model)
 
@@ -297,6 +332,7 @@ class MainWindow(QMainWindow):
             self.chat.status.show_activity("Copied the last answer")
 
     def _after_switch(self) -> None:
+        self.refresh_collections()
         if not self.controller.busy:
             self.chat.status.show_activity("")  # the last answer's note belongs to its chat
         self.update_title()

@@ -22,12 +22,14 @@ class OpenChat:
         self.pending_model: str | None = None
         self.pending_settings = ChatSettings()
         self.pending_system_prompt: str | None = None
+        self.pending_collections: list[str] = []
 
     def start_new(self) -> None:
         self.conversation_id = None
         self.pending_model = None
         self.pending_settings = ChatSettings()
         self.pending_system_prompt = None
+        self.pending_collections = []
 
     def open(self, conversation_id: int) -> None:
         self.conversation_id = conversation_id
@@ -54,7 +56,23 @@ class OpenChat:
                 model=model_name, system_prompt=prompt, settings=settings
             )
             self.conversation_id = conv.id
+            if self.pending_collections:
+                self.history.update_conversation(conv.id, collections=self.pending_collections)
         return self.conversation_id
+
+    # -- documents -----------------------------------------------------------------------
+
+    def collections(self) -> list[str]:
+        """The document collections this chat answers from."""
+        if self.conversation_id is None:
+            return list(self.pending_collections)
+        return self.history.conversation(self.conversation_id).collections
+
+    def choose_collections(self, names: list[str]) -> None:
+        if self.conversation_id is None:
+            self.pending_collections = list(names)
+        else:
+            self.history.update_conversation(self.conversation_id, collections=names)
 
     # -- model ---------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from desktop.engine.remote.servers import KeyStore, Servers
 from desktop.paths import DataPaths
 from desktop.store import Store
 from desktop.store.records import ModelFile
-from desktop.ui.models.tasks import BackgroundTasks
+from desktop.ui.tasks import BackgroundTasks
 
 # What the model picker says beside a server whose models could not be listed.
 SHORT_NOTES = {"auth": "API key refused", "unreachable": "not reachable",

@@ -31,7 +31,7 @@ from desktop.engine.remote.servers import (
 )
 from desktop.paths import DataPaths
 from desktop.store import Store
-from desktop.ui.models.tasks import BackgroundTasks
+from desktop.ui.tasks import BackgroundTasks
 
 INTRO = ("Chat with models that run on another machine or in another program: llama-server, "
          "vLLM, Ollama, LM Studio, exo, or any server that speaks the OpenAI API. Your chats "

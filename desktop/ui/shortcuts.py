@@ -24,11 +24,12 @@ def bind(window: MainWindow, keys: Keys, slot: Callable[[], object]) -> QShortcu
 
 
 def install_shortcuts(window: MainWindow) -> QShortcut:
-    """Ctrl+N, Ctrl+F, Ctrl+, , Ctrl+Shift+C, Ctrl+Q; returns Esc (stop), enabled only while
+    """Ctrl+N, Ctrl+F, Ctrl+, , Ctrl+Shift+D, Ctrl+Shift+C, Ctrl+Q; returns Esc (stop), enabled only while
     an answer streams: the rest of the time Esc belongs to editors and dialogs."""
     bind(window, "Ctrl+N", window.new_chat)
     bind(window, "Ctrl+F", window.sidebar.focus_search)
     bind(window, "Ctrl+,", window.open_settings)
+    bind(window, "Ctrl+Shift+D", window.show_documents_page)
     bind(window, "Ctrl+Shift+C", window.copy_last_answer)
     bind(window, QKeySequence.StandardKey.HelpContents, lambda: show_about(window))
     bind(window, QKeySequence.StandardKey.Quit, window.close)

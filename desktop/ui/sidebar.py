@@ -86,6 +86,7 @@ class Sidebar(QWidget):
     conversation_selected = Signal(int)
     message_selected = Signal(int, int)  # conversation id, message id
     new_chat_requested = Signal()
+    documents_requested = Signal()
     rename_requested = Signal(int, str)
     pin_requested = Signal(int, bool)
     delete_requested = Signal(int)
@@ -108,6 +109,12 @@ class Sidebar(QWidget):
         self.new_button.setToolTip("Start a new chat (Ctrl+N)")
         self.new_button.clicked.connect(self.new_chat_requested)
         layout.addWidget(self.new_button)
+        self.documents_button = QPushButton("Documents", self)
+        self.documents_button.setAccessibleName("Documents")
+        self.documents_button.setToolTip(
+            "Collections of your files that chats can answer from (Ctrl+Shift+D)")
+        self.documents_button.clicked.connect(self.documents_requested)
+        layout.addWidget(self.documents_button)
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("Search chats")
         self.filter.setAccessibleName("Search chats and messages")

@@ -22,8 +22,8 @@ from desktop.library.jobs import FINISHED, DownloadState
 from desktop.library.relocate import RelocationResult, move_models_folder
 from desktop.library.units import format_bytes
 from desktop.store import Store
-from desktop.ui.models.tasks import BackgroundTasks, Report
 from desktop.ui.models.widgets import error_label, muted_label, show_error
+from desktop.ui.tasks import BackgroundTasks, Report
 
 MOVE, FIND = "move", "find"
 

@@ -25,7 +25,6 @@ from desktop.library.hardware import Machine
 from desktop.library.hub import HubClient, HubModelFile, HubRepo, RepoListing, recommend
 from desktop.library.jobs import DownloadRequest
 from desktop.library.units import format_bytes
-from desktop.ui.models.tasks import BackgroundTasks
 from desktop.ui.models.widgets import (
     apply_download_state,
     download_state,
@@ -36,6 +35,7 @@ from desktop.ui.models.widgets import (
     show_error,
     speed_badge,
 )
+from desktop.ui.tasks import BackgroundTasks
 
 _REPO_ROLE = Qt.ItemDataRole.UserRole
 

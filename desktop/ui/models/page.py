@@ -24,8 +24,8 @@ from desktop.ui.models.downloads_tab import DownloadEvents, DownloadsTab
 from desktop.ui.models.folder_box import ModelsFolderBox
 from desktop.ui.models.hub_tab import HubSearchTab
 from desktop.ui.models.installed_tab import InstalledTab
-from desktop.ui.models.tasks import BackgroundTasks
 from desktop.ui.models.widgets import PAGE_STYLE, error_label, show_error
+from desktop.ui.tasks import BackgroundTasks
 
 _BUTTON_WORDS = {
     DownloadState.PAUSED: "Paused",

@@ -3,6 +3,8 @@ its errors, its versions (‹ 2/3 ›) and its actions."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -25,6 +27,7 @@ from desktop.ui.transcript.message_parts import (
     VersionSwitcher,
     status_note,
 )
+from desktop.ui.transcript.sources_view import SourcesView
 from desktop.ui.transcript.thinking_block import ThinkingBlock
 
 USER_BUBBLE_SHARE = 0.8  # a question takes at most this share of the column, like a chat app
@@ -112,6 +115,8 @@ class MessageWidget(QWidget):
         self.error_box = ErrorBox(self)
         self.error_box.retry_requested.connect(self._regenerate)
         outer.addWidget(self.error_box)
+        self.sources = SourcesView(self)
+        outer.addWidget(self.sources)
         self.regenerate_button = self._action(
             "Regenerate", "Write a new version of this answer", self._regenerate
         )
@@ -149,6 +154,7 @@ class MessageWidget(QWidget):
             message.error or "The answer could not be finished." if failed else None
         )
         self.stats_label.setText("" if self.streaming else status_note(message))
+        self.sources.set_sources(message.sources)
         self._update_actions()
 
     def show_stream(self, answer: str, reasoning: str, thought_seconds: float | None) -> None:
@@ -159,6 +165,11 @@ class MessageWidget(QWidget):
             self.thinking.set_reasoning(reasoning, thinking=not answer, seconds=thought_seconds)
         self.body.set_markdown(answer)
         self._update_actions()
+
+    def set_sources(self, sources: list[dict[str, Any]]) -> None:
+        """The passages this answer is drawing on, shown as they are found."""
+        if self.message.role == "assistant":
+            self.sources.set_sources(sources)
 
     def set_busy(self, busy: bool) -> None:
         """While any answer streams, starting another one from here is not offered."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-log = logging.getLogger("openweight.ui.models")
+log = logging.getLogger("openweight.ui.tasks")
 
 Report = Callable[[Any], None]  # hands a progress value from the worker to the GUI thread
 Work = Callable[[Report], Any]

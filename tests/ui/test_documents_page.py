@@ -1,0 +1,106 @@
+"""The Documents page and answers with sources, in the real window with the real test model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from desktop.documents import DocumentIndex
+from desktop.paths import DataPaths
+from desktop.store import Store
+from desktop.ui.documents.page import DocumentsPage
+from desktop.ui.main_window import MainWindow
+from desktop.ui.transcript.sources_view import SourcesView
+from tests.ui.conftest import wait_for_answer
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts"
+
+
+def notes_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "lighthouse.md").write_text(
+        "# The lighthouse\n\nThe keeper of the Skerry lighthouse is Morag Quill. She lights "
+        "the lamp at dusk and writes the weather in the log every night.\n")
+    (folder / "garden.txt").write_text(
+        "The community garden grows beans, leeks and potatoes. Volunteers meet on Saturdays.\n")
+    (folder / "photo.txt").write_bytes(bytes(range(256)) * 40)  # binary with a text name
+    return folder
+
+
+def open_documents(qtbot, window: MainWindow) -> DocumentsPage:  # noqa: ANN001
+    qtbot.mouseClick(window.sidebar.documents_button, Qt.MouseButton.LeftButton)
+    page = window.pages.documents_page
+    assert isinstance(page, DocumentsPage) and window.pages.currentWidget() is page
+    return page
+
+
+def test_a_folder_is_indexed_with_progress_and_answers_cite_it(
+        qtbot, tmp_path: Path, window: MainWindow, with_model: Store, paths: DataPaths) -> None:  # noqa: ANN001
+    folder = notes_folder(tmp_path)
+    page = open_documents(qtbot, window)
+    assert page.empty.isVisible()  # nothing yet: the page says how to begin
+    progress_seen: list[str] = []
+    page.indexing.progressed.connect(lambda p: progress_seen.append(p.state))
+    page.ask_name = lambda: "Notes"  # type: ignore[method-assign]
+    page.choose_folder = lambda: str(folder)  # type: ignore[method-assign]
+
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.indexing.running, timeout=60_000)
+    assert page.selected == "Notes"
+    assert "2 files" in page.summary.text()  # the two readable notes
+    assert page.skipped.topLevelItemCount() == 1  # the binary one, with its reason
+    reason = page.skipped.topLevelItem(0).text(1)
+    assert page.skipped.topLevelItem(0).text(0) == "photo.txt" and reason
+    assert "keywords only" in page.search_kind.text()  # no embedding model installed
+    assert progress_seen  # progress reached the page while it worked
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.grab().save(str(ARTIFACTS / "documents-page.png"))
+
+    # Back in the chat, the new collection is offered; choosing it makes answers cite it.
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    picker = window.chat.documents_picker
+    assert picker.collections == ["Notes"]
+    picker.menu_.actions()[0].trigger()
+    assert picker.chosen == ["Notes"] and picker.text() == "Documents: Notes"
+
+    qtbot.keyClicks(window.composer.field, "Who is the keeper of the lighthouse?")
+    qtbot.keyClick(window.composer.field, Qt.Key.Key_Return)
+    wait_for_answer(qtbot, window)
+    answer = [m for m in window.transcript.messages if m.role == "assistant"][-1]
+    stored = with_model.history.message(answer.id)
+    assert stored.sources and Path(stored.sources[0]["path"]).name == "lighthouse.md"
+    assert with_model.history.conversation(stored.conversation_id).collections == ["Notes"]
+    widget = window.transcript.widget_for(answer.id)
+    assert widget is not None and widget.sources.isVisible()
+    assert "lighthouse.md" in widget.sources.items[0].text()
+    assert "<b>" in widget.sources.items[0].text()  # the question's words are marked
+
+    opened: list[tuple[str, int | None]] = []
+    SourcesView.opener = staticmethod(lambda path, page_no: opened.append((path, page_no)) or True)  # type: ignore[assignment]
+    try:
+        widget.sources.items[0].linkActivated.emit("source:0")
+    finally:
+        del SourcesView.opener
+    assert opened == [(str(folder.resolve() / "lighthouse.md"), None)]
+    window.grab().save(str(ARTIFACTS / "documents-answer.png"))
+
+
+def test_a_changed_folder_is_indexed_again_while_the_app_runs(
+        qtbot, tmp_path: Path, window: MainWindow, paths: DataPaths) -> None:  # noqa: ANN001
+    folder = notes_folder(tmp_path)
+    page = open_documents(qtbot, window)
+    page.ask_name = lambda: "Notes"  # type: ignore[method-assign]
+    page.choose_folder = lambda: str(folder)  # type: ignore[method-assign]
+    page.indexing.watcher.interval = 0.2  # type: ignore[union-attr]
+    qtbot.mouseClick(page.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.indexing.running, timeout=60_000)
+
+    (folder / "new.md").write_text("# Ferry\n\nThe ferry leaves at noon.\n")
+    qtbot.waitUntil(lambda: "3 files" in page.summary.text(), timeout=30_000)
+    index = DocumentIndex(paths.documents_database)
+    try:
+        assert any(p.endswith("new.md") for p in index.files(index.get("Notes").id))
+    finally:
+        index.close()
