@@ -27,12 +27,12 @@ class DocumentSources:
         self._retriever: Retriever | None = None
 
     def retrieve(self, collections: list[str], question: str, budget_tokens: int,
-                 limit: int = MAX_SOURCES) -> list[Source]:
+                 limit: int = MAX_SOURCES, mode: str = "hybrid") -> list[Source]:
         if not collections or budget_tokens <= 0 or not question.strip():
             return []
         if self._retriever is None:
             self._retriever = Retriever(DocumentIndex(self.index_path), self._embedder_for)
-        return self._retriever.sources(collections, question, budget_tokens, limit)
+        return self._retriever.sources(collections, question, budget_tokens, limit, mode)
 
     def close(self) -> None:
         if self._retriever is not None:

@@ -209,11 +209,16 @@ class ChatSession:
             base = engine.count_tokens(essentials).tokens
         except EngineError:
             base = sum(len(str(m.get("content", ""))) for m in essentials) // 3 + 16
+        budget = passage_budget(n_ctx, reserve, base)
+        warning = None
         try:
-            sources = self.documents.retrieve(collections, question,
-                                              passage_budget(n_ctx, reserve, base))
+            try:
+                sources = self.documents.retrieve(collections, question, budget)
+            except EngineError as exc:  # the embedding model failed: keywords still work
+                warning = f"The embedding model could not run ({exc}); searched by keywords only."
+                sources = self.documents.retrieve(collections, question, budget, mode="bm25")
         except DocumentsError as exc:
-            emit({"event": "sources", "sources": [], "warning": str(exc)})
+            emit({"event": "sources", "sources": [], "warning": f"{exc} Answering without them."})
             return []
         # The budget was estimated from characters; count the real prompt and drop the
         # weakest sources until the question with its sources fits beside the answer.
@@ -225,7 +230,10 @@ class ChatSession:
             if used <= n_ctx - reserve:
                 break
             sources = sources[:-1]
-        emit({"event": "sources", "sources": [s.to_json() for s in sources]})
+        event: dict[str, Any] = {"event": "sources", "sources": [s.to_json() for s in sources]}
+        if warning:
+            event["warning"] = warning
+        emit(event)
         return sources
 
     def stop(self) -> None:

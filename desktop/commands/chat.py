@@ -213,7 +213,7 @@ class _TextPrinter:
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
         if kind == "sources" and event.get("warning"):
-            sys.stderr.write(f"[{event['warning']} Answering without documents.]\n")
+            sys.stderr.write(f"[{event['warning']}]\n")
         elif kind == "sources" and not event.get("sources"):
             sys.stderr.write("[Nothing in the documents matches this question.]\n")
         if kind == "delta":

@@ -205,12 +205,28 @@ class Retriever:
         if not words:
             return []
         match = " OR ".join(f'"{w}"' for w in words)
+        # Rank in the full-text index first, then keep this collection's: sorting the
+        # joined rows costs twice as much. Other collections may crowd the first rows
+        # out, so a short answer from a full window is asked again the slow way.
+        window = CANDIDATES * 4
         rows = self.index.conn.execute(
-            "SELECT p.id FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid"
-            " WHERE passages_fts MATCH ? AND p.collection_id = ?"
-            " ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?",
-            (match, collection.id, CANDIDATES)).fetchall()
+            "SELECT p.id FROM (SELECT rowid, bm25(passages_fts, 1.0, 0.5) AS score"
+            " FROM passages_fts WHERE passages_fts MATCH ? ORDER BY score LIMIT ?) f"
+            " JOIN passages p ON p.id = f.rowid WHERE p.collection_id = ?"
+            " ORDER BY f.score LIMIT ?",
+            (match, window, collection.id, CANDIDATES)).fetchall()
+        if len(rows) < CANDIDATES and self._other_collections(collection):
+            rows = self.index.conn.execute(
+                "SELECT p.id FROM passages_fts JOIN passages p ON p.id = passages_fts.rowid"
+                " WHERE passages_fts MATCH ? AND p.collection_id = ?"
+                " ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?",
+                (match, collection.id, CANDIDATES)).fetchall()
         return [r[0] for r in rows]
+
+    def _other_collections(self, collection: Collection) -> bool:
+        row = self.index.conn.execute(
+            "SELECT 1 FROM collections WHERE id != ? LIMIT 1", (collection.id,)).fetchone()
+        return row is not None
 
     def _nearest(self, collection: Collection, model: str, vector: np.ndarray) -> list[int]:
         ids, matrix = self._vectors.get(self.index, collection, model)
