@@ -54,6 +54,7 @@ typecheck: $(VENV)/.stamp-test
 bench: $(VENV)/.stamp-test
 	$(PY) bench/engine.py
 	QT_QPA_PLATFORM=offscreen $(PY) bench/ui.py
+	$(PY) bench/remote.py
 
 screenshots: $(VENV)/.stamp-test
 	QT_QPA_PLATFORM=offscreen $(PY) bench/screenshots.py

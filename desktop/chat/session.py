@@ -87,7 +87,7 @@ class ChatSession:
         name = requested or conv.model
         model = models.find(name) if name else models.default()
         if model is None and name:
-            model = next((m for m in self.engines.remote_models() if m.name == name), None)
+            model = self.engines.find_remote(name)
             if model is not None:
                 return model
         if model is None and name:

@@ -27,15 +27,19 @@ class Engines:
     """The composition root's one set of engines: the local one, and one per server in use.
 
     remote_factory builds an engine for a server name (None when there is no such server);
-    remote_models lists the models servers offer, as ModelFile records named "Server/model".
+    remote_models lists the models servers offer, as ModelFile records named "Server/model";
+    remote_model finds one by name.
     """
 
     def __init__(self, local: LocalEngine,
                  remote_factory: Callable[[str], Engine | None] | None = None,
-                 remote_models: Callable[[], list[ModelFile]] | None = None) -> None:
+                 remote_models: Callable[[], list[ModelFile]] | None = None,
+                 remote_model: Callable[[str], ModelFile | None] | None = None) -> None:
         self.local = local
         self._remote_factory = remote_factory or (lambda name: None)
         self._remote_models = remote_models or (lambda: [])
+        self._remote_model = remote_model or (
+            lambda name: next((m for m in self.remote_models() if m.name == name), None))
         self._remotes: dict[str, Engine] = {}
 
     def for_model(self, model: ModelFile) -> Engine:
@@ -63,6 +67,15 @@ class Engines:
         except Exception:  # noqa: BLE001 - a server that cannot be listed offers nothing now
             log.exception("listing server models failed")
             return []
+
+    def find_remote(self, name: str) -> ModelFile | None:
+        """A server's model by "Server/model", even while the server cannot list it (its
+        engine then says why it cannot answer); None when no such server was added."""
+        try:
+            return self._remote_model(name)
+        except Exception:  # noqa: BLE001 - as remote_models: nothing found now
+            log.exception("finding a server model failed")
+            return None
 
     def models(self) -> list[EngineModel]:
         return self.local.models() + [
@@ -101,4 +114,4 @@ def build_engines(store: Store, make_client: Callable[[], EngineClient] = Engine
             return None
         return RemoteEngine(name, lambda: catalog.endpoint(name))
 
-    return Engines(local, remote_factory, catalog.models)
+    return Engines(local, remote_factory, catalog.models, catalog.find)

@@ -208,8 +208,7 @@ class EngineWorker(QObject):
             system_prompt = draft.get("system_prompt") or default_system_prompt(self.store.settings)
             found = self.store.models.find(draft["model"]) if draft.get("model") else None
             if found is None and draft.get("model"):
-                found = next((m for m in self.engines.remote_models()
-                              if m.name == draft["model"]), None)
+                found = self.engines.find_remote(draft["model"])
             model = found or self.store.models.default()
             if model is None:
                 raise ChatError("No model is installed yet.")

@@ -54,8 +54,9 @@ class ServersDialog(QDialog):
 
         self.list = QListWidget(self)
         self.list.setAccessibleName("Servers")
-        self.list.setMinimumHeight(90)
-        layout.addWidget(self.list)
+        self.list.setMinimumHeight(60)
+        self.list.setMaximumHeight(140)
+        layout.addWidget(self.list, 1)
         row = QHBoxLayout()
         row.addStretch(1)
         self.remove_button = QPushButton("Remove", self)
@@ -65,7 +66,9 @@ class ServersDialog(QDialog):
         layout.addLayout(row)
 
         box = QGroupBox("Add a server", self)
-        form = QFormLayout(box)
+        column = QVBoxLayout(box)
+        form = QFormLayout()
+        column.addLayout(form)
         self.name = QLineEdit(box)
         self.name.setPlaceholderText("gpu-box")
         self.name.setAccessibleName("Server name")
@@ -83,7 +86,7 @@ class ServersDialog(QDialog):
         self.warning.setWordWrap(True)
         self.warning.setObjectName("warning")
         self.warning.setVisible(False)
-        form.addRow(self.warning)
+        column.addWidget(self.warning)
         buttons = QHBoxLayout()
         self.test_button = QPushButton("Test connection", box)
         self.test_button.clicked.connect(self.test_connection)
@@ -92,12 +95,15 @@ class ServersDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.test_button)
         buttons.addWidget(self.add_button)
-        form.addRow(buttons)
+        column.addLayout(buttons)
         self.result = QLabel(box)
         self.result.setWordWrap(True)
         self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result.setAccessibleName("Connection test result")
-        form.addRow(self.result)
+        # Room for a message of three lines from the start, so the dialog never jumps.
+        self.result.setMinimumHeight(3 * self.result.fontMetrics().lineSpacing())
+        self.result.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.result)
         layout.addWidget(box)
 
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
@@ -134,10 +140,13 @@ class ServersDialog(QDialog):
         name = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
         if name:
             self.servers.remove(name)
-            self.result.setText(f"Removed {name} and its API key.")
+            self._say(f"Removed {name} and its API key.")
             self.refresh()
 
     # -- adding --------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        self.result.setText(text)
 
     def _address_changed(self, text: str) -> None:
         try:
@@ -155,9 +164,9 @@ class ServersDialog(QDialog):
         try:
             server, key = self._entered()
         except ServerError as exc:
-            self.result.setText(str(exc))
+            self._say(str(exc))
             return
-        self.result.setText(f"Connecting to {server.base_url}…")
+        self._say(f"Connecting to {server.base_url}…")
         self.test_button.setEnabled(False)
         endpoint = Endpoint(server.name, server.base_url, key)
         self._latest_test = self.tasks.run(
@@ -166,14 +175,14 @@ class ServersDialog(QDialog):
     def _tested(self, listing: ServerListing | None, error: Exception | None) -> None:
         self.test_button.setEnabled(True)
         if listing is None:
-            self.result.setText(f"The test failed: {error}")
+            self._say(f"The test failed: {error}")
         elif listing.error:
-            self.result.setText(listing.error)
+            self._say(listing.error)
         else:
             names = [m.filename or m.name for m in listing.models]
             shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12
                                              else "")
-            self.result.setText(f"Connected. {len(names)} model{'s' if len(names) != 1 else ''}: "
+            self._say(f"Connected. {len(names)} model{'s' if len(names) != 1 else ''}: "
                                 f"{shown or 'none yet'}.")
 
     def add_server(self) -> None:
@@ -183,10 +192,10 @@ class ServersDialog(QDialog):
                 raise ServerError("Give the server a name.")
             server = self.servers.add(server.name, server.base_url, key)
         except ServerError as exc:
-            self.result.setText(str(exc))
+            self._say(str(exc))
             return
         kept = f" Its API key is kept in {self.servers.keys.where}." if key else ""
-        self.result.setText(f"Added {server.name}. Its models are in the model picker.{kept}")
+        self._say(f"Added {server.name}. Its models are in the model picker.{kept}")
         self.name.clear()
         self.url.clear()
         self.key.clear()

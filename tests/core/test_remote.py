@@ -184,6 +184,23 @@ def test_a_cut_off_answer_is_kept_as_interrupted(edge: EdgeServer, tmp_path: Pat
         store.close()
 
 
+def test_a_chat_on_a_server_that_is_down_says_so(tmp_path: Path) -> None:
+    store = Store(tmp_path / "profile" / "history.sqlite3")
+    Servers(store.settings, KeyStore(tmp_path / "profile")).add(
+        "Off", f"http://127.0.0.1:{free_port()}/v1")
+    engines = build_engines(store)
+    try:
+        session = ChatSession(store, engines)
+        conv = ensure_conversation(store, None, model="Off/llama-70b")
+        model = session.resolve_model(conv)  # found by name although the server cannot list it
+        result = session.answer(conv, session.add_user_message(conv, "hi"), model)
+        assert result.message.status == "failed"
+        assert "Could not reach the server Off" in (result.error or "")
+    finally:
+        engines.close()
+        store.close()
+
+
 # -- the servers registry ----------------------------------------------------------------
 
 

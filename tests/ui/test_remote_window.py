@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.chat.defaults import save_chat_defaults
 from desktop.store import Store
@@ -21,6 +22,7 @@ SHOTS = os.environ.get("OPENWEIGHT_SCREENSHOTS")  # a folder to save screenshots
 
 def shot(widget, name: str) -> None:  # noqa: ANN001
     if SHOTS:
+        QApplication.processEvents()  # let layouts catch up with the newest text
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
 

@@ -86,5 +86,16 @@ class ServerCatalog:
     def models(self) -> list[ModelFile]:
         return [m for listing in self.listings() for m in listing.models]
 
+    def find(self, name: str) -> ModelFile | None:
+        """A model by "Server/model": as listed, else as named (a server that cannot be
+        listed now still gets the chance to say why when asked to answer)."""
+        server_name, _, model_id = name.partition("/")
+        server = self.servers.get(server_name) if model_id else None
+        if server is None:
+            return None
+        listing = next((lst for lst in self.listings() if lst.server.name == server_name), None)
+        found = next((m for m in listing.models if m.name == name), None) if listing else None
+        return found or as_model_file(server, RemoteModel(model_id))
+
     def forget(self) -> None:
         self._cache.clear()

@@ -102,7 +102,9 @@ class KeyStore:
 
     @property
     def where(self) -> str:
-        return "the system keychain" if self._keyring is not None else str(self.file)
+        if self._keyring is not None:
+            return "the system keychain"
+        return f"a file only you can read ({self.file.name} in the data folder)"
 
     def get(self, name: str) -> str | None:
         if self._keyring is not None:
