@@ -11,7 +11,7 @@ Figures (saved to bench/results/serve.json and serve.md):
                   token's arrival); the median of the rounds. Target: openweight ÷ llama-server
                   ≥ 0.95.
   ttft_s          time from sending the request to the first answer text (median)
-  burst_rps       20 short requests (16 tokens) sent at once: requests finished per second
+  burst_rps       20 short requests (8 tokens) sent at once: requests finished per second
 Rounds alternate between the servers so that other load on the machine falls on both alike.
 No assertions: a missed target prints MISS and the exit code stays 0.
 """
@@ -86,7 +86,7 @@ def stream_once(base_url: str, model: str, prompt: str, max_tokens: int) -> dict
             "total_s": time.perf_counter() - sent}
 
 
-def burst(base_url: str, model: str, n: int = 20, max_tokens: int = 16) -> dict[str, Any]:
+def burst(base_url: str, model: str, n: int = 20, max_tokens: int = 8) -> dict[str, Any]:
     """n short requests at once (429s retried after Retry-After): requests per second."""
     barrier = threading.Barrier(n)
     done: list[float] = []
