@@ -11,7 +11,7 @@ Figures (saved to bench/results/serve.json and serve.md):
                   token's arrival); the median of the rounds. Target: openweight ÷ llama-server
                   ≥ 0.95.
   ttft_s          time from sending the request to the first answer text (median)
-  burst_rps       20 short requests (16 tokens) sent at once: requests finished per second
+  burst_rps       20 short requests (8 tokens) sent at once: requests finished per second
 Rounds alternate between the servers so that other load on the machine falls on both alike.
 No assertions: a missed target prints MISS and the exit code stays 0.
 """
@@ -86,7 +86,7 @@ def stream_once(base_url: str, model: str, prompt: str, max_tokens: int) -> dict
             "total_s": time.perf_counter() - sent}
 
 
-def burst(base_url: str, model: str, n: int = 20, max_tokens: int = 16) -> dict[str, Any]:
+def burst(base_url: str, model: str, n: int = 20, max_tokens: int = 8) -> dict[str, Any]:
     """n short requests at once (429s retried after Retry-After): requests per second."""
     barrier = threading.Barrier(n)
     done: list[float] = []
@@ -174,7 +174,9 @@ def render_markdown(res: dict[str, Any]) -> str:
         "# `openweight serve` beside `llama-server`",
         "",
         f"{res['model']}, {res['threads']} threads, {res['rounds']} alternating rounds of "
-        f"{res['max_tokens']}-token streamed answers; {res['machine']}; {res['date']}.",
+        f"{res['max_tokens']}-token streamed answers; {res['machine']}; {res['date']}; "
+        f"load average {res['loadavg_min']}–{res['loadavg_max']} during the rounds (other "
+        "work on the machine: figures this noisy are a rough guide only).",
         "",
         "| figure | openweight serve | llama-server | ratio |",
         "|---|---|---|---|",
@@ -225,9 +227,11 @@ def main() -> int:
                     url, model_name = servers[name]
                     prompt = f"Write a very long story about a dragon and a knight, number {i}."
                     run = stream_once(url, model_name, prompt, args.tokens)
+                    run["loadavg"] = round(os.getloadavg()[0], 2)
                     rounds[name].append(run)
                     say(f"round {i + 1} {name:13} {run['tps']:6.1f} tok/s  ttft "
-                        f"{run['ttft_s']:.3f} s  {run['tokens']} tokens in {run['pieces']} pieces")
+                        f"{run['ttft_s']:.3f} s  {run['tokens']} tokens in {run['pieces']} pieces"
+                        f"  (load average {run['loadavg']})")
             bursts = {}
             for name in ("openweight", "llama_server"):
                 url, model_name = servers[name]
@@ -247,6 +251,7 @@ def main() -> int:
         for name, runs in rounds.items()
     }
     ratio = summary["openweight"]["stream_tps"] / summary["llama_server"]["stream_tps"]
+    loads = [r["loadavg"] for runs in rounds.values() for r in runs]
     res = {
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
@@ -254,6 +259,7 @@ def main() -> int:
         "max_tokens": args.tokens, "llama_server_build": llama_bench.build_record(
             target="llama-server"),
         "tps_ratio": round(ratio, 3), "target_ratio": TARGET_RATIO,
+        "loadavg_min": min(loads), "loadavg_max": max(loads),
         "openweight": summary["openweight"], "llama_server": summary["llama_server"],
     }
     say(f"\nstreaming tokens/s ratio {ratio:.3f} "

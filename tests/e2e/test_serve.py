@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import sqlite3
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -285,9 +284,26 @@ def test_serve_refuses_a_port_in_use(served: Served) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_embeddings_todo() -> None:
-    pytest.skip("TODO: /v1/embeddings with a real embedding model once a small BERT GGUF "
-                "for tests is on main")
+def test_embeddings_from_an_installed_embedding_model(tmp_path: Path,
+                                                     embedding_model_path: Path) -> None:
+    ow = Openweight(tmp_path / "profile")
+    assert ow.run("models", "import", str(embedding_model_path)).returncode == 0
+    server = Served(ow)
+    try:
+        client = server.client()
+        name = next(m.id for m in client.models.list() if getattr(m, "kind", "") == "embedding")
+        texts = ["The capital of France is Paris.", "Paris is France's capital city.",
+                 "A recipe for apple pie."]
+        floats = client.embeddings.create(model=name, input=texts, encoding_format="float")
+        packed = client.embeddings.create(model=name, input=texts)  # base64, the default
+        vectors = [d.embedding for d in floats.data]
+        assert len(vectors) == 3 and len(vectors[0]) == 384  # all-MiniLM-L6-v2's width
+        for unpacked, plain in zip(packed.data, vectors, strict=True):
+            assert unpacked.embedding == pytest.approx(plain, abs=1e-6)
 
+        def cosine(a: list[float], b: list[float]) -> float:
+            return sum(x * y for x, y in zip(a, b, strict=True))  # the vectors are unit length
 
-_ = subprocess  # the server runs as a subprocess through Openweight.start
+        assert cosine(vectors[0], vectors[1]) > cosine(vectors[0], vectors[2])
+    finally:
+        server.interrupt()
