@@ -87,6 +87,7 @@ def attach_model_library(
     downloads = DownloadManager(models_folder(paths, store.settings), paths.database)
     measured: list[Machine] = [machine] if machine is not None else []
     welcome_events: list[Any] = []
+    closed = False
 
     def this_machine() -> Machine:
         """Measured once (memory bandwidth is remembered in the settings), as the engine
@@ -129,7 +130,9 @@ def attach_model_library(
         from desktop.library.network import OFFLINE_SETTING
         from desktop.ui.models.downloads_tab import DownloadEvents
 
-        if window.pages.currentWidget() is not window.welcome or store.models.chat_models():
+        if closed or window.pages.currentWidget() is not window.welcome:
+            return
+        if store.models.chat_models():
             return
         choice = recommend_entry(the_catalog(), this_machine())
         if choice is None:
@@ -156,6 +159,8 @@ def attach_model_library(
                 window.welcome.offer_card.show_failure(str(exc))
 
     def close() -> None:
+        nonlocal closed
+        closed = True  # the store closes next: a recommendation due later must not touch it
         for events in welcome_events:
             events.detach()
         shutdown = getattr(window.models_page, "shutdown", None)
