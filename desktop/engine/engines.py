@@ -12,6 +12,7 @@ from desktop.engine.local import LocalEngine
 from desktop.engine.options import DEVICE_SETTING
 from desktop.store import Store
 from desktop.store.records import ModelFile
+from desktop.store.settings import setting_reader
 
 log = logging.getLogger("openweight.engine")
 
@@ -105,7 +106,8 @@ def build_engines(store: Store, make_client: Callable[[], EngineClient] = Engine
     from desktop.engine.remote.servers import KeyStore, Servers
 
     local = LocalEngine(make_client=make_client, installed=store.models.all,
-                        device=lambda: store.settings.get(DEVICE_SETTING))
+                        # read at each load, maybe from the API server's thread
+                        device=setting_reader(store.settings, store.path, DEVICE_SETTING))
     folder = keys_folder or Path(store.path).parent
     catalog = ServerCatalog(Servers(store.settings, KeyStore(folder)))
 

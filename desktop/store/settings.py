@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -30,3 +34,23 @@ class Settings:
 
     def all(self) -> dict[str, Any]:
         return {k: json.loads(v) for k, v in self.conn.execute("SELECT key, value FROM settings")}
+
+
+def setting_reader(settings: Settings, database: Path | str, key: str) -> Callable[[], Any]:
+    """A function reading one setting from any thread: the store's connection in the thread
+    that made it, a brief read-only connection of its own elsewhere (DESIGN rule 6)."""
+    owner = threading.get_ident()
+
+    def read() -> Any:
+        if threading.get_ident() == owner:
+            return settings.get(key)
+        conn = sqlite3.connect(f"{Path(database).as_uri()}?mode=ro", uri=True, timeout=5.0)
+        try:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        finally:
+            conn.close()
+        return json.loads(row[0]) if row else None
+
+    return read
