@@ -43,7 +43,7 @@ class ModelPicker(QComboBox):
         self.setAccessibleName("Model")
         self.setToolTip("The model that answers in this chat")
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setMinimumContentsLength(18)
+        self.setMinimumContentsLength(14)
         self._current: str | None = None
         self.activated.connect(self._activated)
 

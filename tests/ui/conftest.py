@@ -143,6 +143,7 @@ def make_window(
     """Builds shown windows; at the end each is closed and must leave nothing running."""
     windows: list[MainWindow] = []
     RecordingClient.pids = []
+    font, palette = qapp.font(), qapp.palette()  # a test that changes them must not leak
 
     def make(**kwargs: object) -> MainWindow:
         window = build_window(qapp, gui_store, paths, RecordingClient, **kwargs)  # type: ignore[arg-type]
@@ -159,6 +160,8 @@ def make_window(
         assert window.bridge.thread.isFinished()
     for pid in RecordingClient.pids:
         assert process_gone(pid), f"engine host {pid} is still running"
+    qapp.setFont(font)
+    qapp.setPalette(palette)
 
 
 @pytest.fixture
