@@ -191,16 +191,27 @@ def latency(retriever: Retriever, rounds: int) -> dict[str, Any]:
     start = time.perf_counter()
     retriever.search(["Bench"], "warm up the vector cache", 10)
     cold = time.perf_counter() - start
-    samples = []
+    embedder = retriever.embedder_for(retriever.index.get("Bench"))
+    samples, bm25, embed = [], [], []
     for _ in range(rounds):
         for question, _, _ in QUESTIONS:
             start = time.perf_counter()
             retriever.search(["Bench"], question, 10)
             samples.append((time.perf_counter() - start) * 1000)
+            # Where the time goes: keywords alone, and the query's embedding alone.
+            start = time.perf_counter()
+            retriever.search(["Bench"], question, 10, "bm25")
+            bm25.append((time.perf_counter() - start) * 1000)
+            if embedder is not None:
+                start = time.perf_counter()
+                embedder.query(question)
+                embed.append((time.perf_counter() - start) * 1000)
     samples.sort()
     return {"queries": len(samples), "first_query_ms": round(cold * 1000, 1),
             "latency_p50_ms": round(statistics.median(samples), 1),
-            "latency_p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1)}
+            "latency_p95_ms": round(samples[int(len(samples) * 0.95) - 1], 1),
+            "bm25_only_p50_ms": round(statistics.median(bm25), 1),
+            "query_embedding_p50_ms": round(statistics.median(embed), 1) if embed else None}
 
 
 def memory(tmp: Path, files: int) -> dict[str, Any]:
