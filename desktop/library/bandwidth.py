@@ -63,10 +63,21 @@ def _signature(machine: Machine) -> str:
     return f"{platform.node()}|{platform.processor() or platform.machine()}|{machine.cpu_cores}"
 
 
-def measured_machine(settings: Settings, machine: Machine | None = None) -> Machine:
+def system_busy() -> bool:
+    """More runnable work than cores: a bandwidth measured now reads low (Unix only)."""
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1)
+    except (OSError, AttributeError):
+        return False
+
+
+def measured_machine(
+    settings: Settings, machine: Machine | None = None, busy: bool | None = None
+) -> Machine:
     """This machine with its memory bandwidth: remembered in settings, measured the first time
     and again after a week, keeping the best figure (a busy moment reads low; the hardware
-    does not get slower)."""
+    does not get slower). A figure measured while the computer was busy is used, but measured
+    again at the next start."""
     machine = machine or detect_machine()
     if machine.memory_bandwidth:
         return machine
@@ -85,9 +96,16 @@ def measured_machine(settings: Settings, machine: Machine | None = None) -> Mach
     except (MemoryError, OSError, RuntimeError):
         log.exception("could not measure the memory bandwidth; guessing from the cores")
         return replace(machine, memory_bandwidth=best or None)
-    log.info("memory bandwidth: %.1f GB/s with %d threads", value / 1e9, threads)
+    busy = system_busy() if busy is None else busy
+    log.info(
+        "memory bandwidth: %.1f GB/s with %d threads%s",
+        value / 1e9,
+        threads,
+        " (while busy)" if busy else "",
+    )
+    measured_at = 0 if busy else round(time.time())  # 0: not trusted, measure again next time
     settings.set(
         BANDWIDTH_SETTING,
-        {"machine": signature, "bytes_per_s": round(value), "measured_at": round(time.time())},
+        {"machine": signature, "bytes_per_s": round(value), "measured_at": measured_at},
     )
     return replace(machine, memory_bandwidth=value)

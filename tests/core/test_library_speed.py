@@ -236,8 +236,16 @@ def test_bandwidth_is_measured_once_and_remembered(tmp_path: Path) -> None:
         store.settings.set(
             BANDWIDTH_SETTING, {**remembered, "bytes_per_s": 10**15, "measured_at": now - 8 * 86400}
         )
-        assert measured_machine(store.settings, machine).memory_bandwidth == 10**15
+        assert measured_machine(store.settings, machine, busy=False).memory_bandwidth == 10**15
         assert store.settings.get(BANDWIDTH_SETTING)["measured_at"] >= now
+        # Measured while the computer was busy: used now, measured again next time.
+        store.settings.set(BANDWIDTH_SETTING, None)
+        first = measured_machine(store.settings, machine, busy=True).memory_bandwidth
+        assert first and store.settings.get(BANDWIDTH_SETTING)["measured_at"] == 0
+        store.settings.set(
+            BANDWIDTH_SETTING, {**store.settings.get(BANDWIDTH_SETTING), "bytes_per_s": 1}
+        )
+        assert measured_machine(store.settings, machine, busy=False).memory_bandwidth > 1
     finally:
         store.close()
 

@@ -540,3 +540,17 @@ def test_no_recommendation_once_a_model_is_installed(
     window = make_window(machine=LAPTOP)
     qtbot.wait(RECOMMEND_DELAY_MS + 200)  # when a recommendation would have been offered
     assert window.pages.currentWidget() is window.chat and window.welcome.offer_card is None
+
+
+def test_in_offline_mode_the_welcome_download_waits_and_says_why(
+    qtbot: QtBot,
+    make_window,  # noqa: ANN001
+    hub_env: FakeHub,
+    gui_store: Store,
+) -> None:
+    gui_store.settings.set(OFFLINE_SETTING, True)
+    window = make_window(catalog=(catalog_entry_for_test_model(),), machine=LAPTOP)
+    qtbot.waitUntil(lambda: window.welcome.offer_card is not None, timeout=5_000)
+    button = window.welcome.offer_card.download_button
+    assert not button.isEnabled() and "Offline mode is on" in button.toolTip()
+    assert hub_env.requests == []
