@@ -187,7 +187,7 @@ def markdown(figures: dict[str, Any]) -> str:
              "| figure | value |", "|---|---|"]
     kill = figures.get("kill9")
     if kill:
-        lines.append(f"| kill -9s (stream/edit/delete/import) | {kill['kills']} "
+        lines.append(f"| kill -9s (stream/edit/delete/import/index) | {kill['kills']} "
                      f"({', '.join(f'{k} {v}' for k, v in sorted(kill['by_action'].items()))}) |")
         lines.append(f"| … of which mid-answer / after commits | {kill['mid_answer']} / "
                      f"{kill['after_commits']} |")

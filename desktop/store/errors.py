@@ -178,5 +178,21 @@ class GuardedConnection(sqlite3.Connection):
 
 def _raise_known(exc: sqlite3.Error, path: str) -> None:
     known = classify(exc, path)
-    if known is not None:
-        raise known from exc
+    if known is None:
+        return
+    if isinstance(known, DamagedError) and path and path != ":memory:":
+        _mark_for_check(Path(path))
+    raise known from exc
+
+
+def check_marker(database: Path) -> Path:
+    """A file whose presence makes the next start-up check (and if need be recover) the
+    database: damage met while running is repaired at the next start, as the message says."""
+    return database.with_name(database.name + ".needs-check")
+
+
+def _mark_for_check(database: Path) -> None:
+    try:
+        check_marker(database).touch()
+    except OSError:
+        pass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop.store import Store
 from desktop.store.backups import back_up, backup_due
-from desktop.store.errors import DamagedError, StoreError
+from desktop.store.errors import DamagedError, StoreError, check_marker
 from desktop.store.recovery import Recovery, check, recover
 
 log = logging.getLogger("openweight.store")
@@ -32,6 +32,14 @@ def open_at_startup(database: Path | str, backups: bool = True) -> Opened:
     except DamagedError as exc:
         recovery = recover(database, str(exc.__cause__ or exc))
         store = Store(database)
+    marker = check_marker(database)
+    if recovery is None and marker.exists():  # damage was met while the app ran
+        problem = check(database)
+        if problem:
+            store.close()
+            recovery = recover(database, problem)
+            store = Store(database)
+        marker.unlink(missing_ok=True)
     has_history = store.history.latest_conversation() is not None
     if backups and recovery is None and has_history and backup_due(database):
         # The backup reads every page anyway: check them first, so a backup is never a copy

@@ -39,7 +39,9 @@ class ConversationActions(QObject):
 
     def rename(self, conversation_id: int, title: str) -> None:
         try:
-            self.history.update_conversation(conversation_id, title=title)
+            # The list reports an "edit" whenever it redraws a row: write only real renames.
+            if self.history.conversation(conversation_id).title != title:
+                self.history.update_conversation(conversation_id, title=title)
         except NotFoundError:
             pass
         self.window.refresh_sidebar()

@@ -165,3 +165,32 @@ def test_daily_backups_keep_seven_and_restore_keeps_the_current_aside(tmp_path: 
         junk.write_bytes(b"nothing" * 100)
         restore(path, junk)
     assert contents(path) == saved
+
+
+def test_damage_met_while_running_is_repaired_at_the_next_start(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    saved = fill(path, chats=8)
+    store = Store(path)
+    store.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    conn = sqlite3.connect(path)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'messages'").fetchone()[0]
+    conn.close()
+    data = bytearray(path.read_bytes())
+    page = 4096
+    data[(root - 1) * page + 100 : root * page] = b"\x5a" * (page - 100)  # the table, not the schema
+    path.write_bytes(bytes(data))
+
+    store = Store(path)  # opens: the schema still reads
+    with pytest.raises(DamagedError, match="Restart Openweight"):
+        store.history.messages(1)
+    store.close()
+    opened = open_at_startup(path, backups=False)
+    opened.store.close()
+    assert opened.recovery is not None and "damaged" in opened.notices[0]
+    assert integrity(path) == "ok"
+    assert opened.recovery.kept_as.read_bytes() == bytes(data)
+    assert set(contents(path)) <= set(saved)
+    again = open_at_startup(path, backups=False)  # repaired once, not at every start
+    again.store.close()
+    assert again.recovery is None

@@ -1,5 +1,5 @@
 """kill -9 at random moments: answers streaming, questions being edited, chats being
-deleted, models being imported. After each kill the database must pass integrity_check and
+deleted, models being imported, documents being indexed. After each kill the database must pass integrity_check and
 hold every message committed before it. Shared by the test and bench/reliability.py."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "e2e" / "kill_driver.py"
-ACTIONS = ("stream", "stream", "edit", "delete", "import")
+ACTIONS = ("stream", "stream", "edit", "delete", "import", "index")
+WORDS = "lighthouse island umbrella meeting harbour lantern rope anchor tide gull".split()
 PROMPTS = ["Write a long story about a dragon.", "List ten fruits.", "Explain rain.",
            "What is the capital of France?"]
 
@@ -60,6 +61,17 @@ class Killer:
         result = subprocess.run(self.cli("models", "import", str(self.model)), env=self.env,
                                 capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert result.returncode == 0, result.stderr
+        self.corpus = self.data_dir.parent / "corpus"
+        self.corpus.mkdir(parents=True, exist_ok=True)
+        for n in range(200):
+            self.write_note(n)
+        result = subprocess.run(self.cli("docs", "add", "corpus", str(self.corpus)),
+                                env=self.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+
+    def write_note(self, n: int) -> None:
+        text = "\n\n".join(" ".join(self.rng.choices(WORDS, k=120)) for _ in range(8))
+        (self.corpus / f"note-{n:03d}.txt").write_text(text, encoding="utf-8")
 
     def snapshot(self) -> dict[int, str]:
         """Every message that is no longer being written: id -> content."""
@@ -78,6 +90,10 @@ class Killer:
             copy.parent.mkdir(exist_ok=True)
             os.link(self.model, copy)  # a new file each time, without copying 100 MB
             return self.cli("models", "import", str(copy))
+        if action == "index":
+            for n in self.rng.sample(range(200), 60):  # changed files give the index work
+                self.write_note(n)
+            return self.cli("docs", "index", "corpus")
         return [sys.executable, str(DRIVER), action, str(self.data_dir)]
 
     def one_round(self) -> None:
@@ -97,6 +113,18 @@ class Killer:
         self.check(action, before, lines)
 
     def check(self, action: str, before: dict[int, str], lines: list[str]) -> None:
+        documents = self.data_dir / "documents.sqlite3"
+        if documents.exists():
+            docs = sqlite3.connect(documents)
+            try:
+                verdict = docs.execute("PRAGMA integrity_check").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                verdict = str(exc)
+            finally:
+                docs.close()
+            if verdict != "ok":
+                self.report.integrity_failures += 1
+                self.report.problems.append(f"{action}: documents integrity {verdict}")
         conn = sqlite3.connect(self.db)
         try:
             verdict = conn.execute("PRAGMA integrity_check").fetchone()[0]

@@ -85,11 +85,23 @@ def is_local(record: dict[str, Any]) -> bool:
         return False
 
 
+DOC_QUESTION = "Where is the secret meeting place?"
+
+
 def whole_session(run: Audited, model: Path, export_file: Path) -> dict[str, Any]:
-    """Window and CLI chats, history search and export, model import; returns what ran."""
+    """Window and CLI chats, history search and export, model import, document Q&A;
+    returns what ran."""
     window = run.script(ROOT / "tests" / "e2e" / "privacy_window.py", str(run.data_dir),
                         str(model), str(export_file))
+    notes = run.data_dir.parent / "notes"
+    notes.mkdir(parents=True, exist_ok=True)
+    (notes / "plan.txt").write_text(
+        "The secret meeting place is the old lighthouse on Gull Island.\n", encoding="utf-8")
     steps = [
+        run.cli("docs", "add", "notes", str(notes)),
+        run.cli("docs", "index", "notes"),
+        run.cli("chat", "--temperature", "0", "--max-tokens", "24", "--docs", "notes",
+                DOC_QUESTION),
         run.cli("chat", "--temperature", "0", "--max-tokens", "16", QUESTION),
         run.cli("history", "search", "capital"),
         run.cli("history", "export", "1", "--format", "json"),

@@ -16,7 +16,7 @@ def test_kill_nine_at_random_moments_loses_nothing(tmp_path: Path, test_model_pa
     killer = Killer(tmp_path / "profile", test_model_path, seed=1234)
     report = killer.run(ROUNDS)
     assert report.kills == ROUNDS
-    assert set(report.by_action) == {"stream", "edit", "delete", "import"}
+    assert set(report.by_action) == {"stream", "edit", "delete", "import", "index"}
     assert report.integrity_failures == 0, report.problems
     assert report.lost_messages == 0, report.problems
     # The kills landed while work was under way, not only before it started.

@@ -131,3 +131,41 @@ def test_a_locked_history_says_so_and_gives_the_question_back(
     messages = gui_store.history.messages(window.conversation_id)
     assert [m.role for m in messages] == ["user", "assistant"]
     assert "Paris" in messages[1].content
+
+
+def test_history_locked_while_an_answer_streams(
+    make_window, with_model, qtbot, monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
+    """The answer stops, the window says why, the question stays, and the next one works."""
+    import sqlite3
+
+    import desktop.store.db
+    from desktop.chat.defaults import save_chat_defaults
+    from desktop.store.records import ChatSettings
+    from tests.ui.conftest import QUESTION, wait_for_answer, wait_for_streaming_text
+
+    monkeypatch.setattr(desktop.store.db, "BUSY_TIMEOUT_S", 0.3)  # the worker's connection too
+    save_chat_defaults(with_model.settings, ChatSettings(temperature=0.0, max_tokens=600))
+    window = make_window()
+    warnings: list[tuple[str, str]] = []
+    monkeypatch.setattr(window, "_warn", lambda title, text: warnings.append((title, text)))
+    window.send("Write a very long story about a dragon and a knight.")
+    wait_for_streaming_text(qtbot, window)
+    other = sqlite3.connect(with_model.path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # another program takes the database mid-answer
+    try:
+        qtbot.waitUntil(lambda: bool(warnings), timeout=60_000)
+        wait_for_answer(qtbot, window)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    title, text = warnings[0]
+    assert title == "Your chat could not be saved" and "another program" in text
+    conv = window.conversation_id
+    question = with_model.history.messages(conv)[0]
+    assert question.role == "user" and question.content.startswith("Write a very long story")
+
+    window.send(QUESTION)  # the lock is gone: the window carries on
+    wait_for_answer(qtbot, window)
+    last = with_model.history.branch(conv)[-1]
+    assert last.role == "assistant" and last.status == "complete" and "Paris" in last.content
