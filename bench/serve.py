@@ -178,6 +178,10 @@ def render_markdown(res: dict[str, Any]) -> str:
         f"load average {res['loadavg_min']}–{res['loadavg_max']} during the rounds (other "
         "work on the machine: figures this noisy are a rough guide only).",
         "",
+        *([f"**The machine was overloaded during the whole run (load average at least "
+            f"{res['loadavg_min']} on {os.cpu_count()} CPUs): these figures measure contention "
+            "more than the servers. Rerun on a quiet machine.**", ""]
+          if res["loadavg_min"] > (os.cpu_count() or 1) else []),
         "| figure | openweight serve | llama-server | ratio |",
         "|---|---|---|---|",
         f"| streaming tokens/s (median) | {ow['stream_tps']:.1f} | {ls['stream_tps']:.1f} | "
@@ -200,6 +204,10 @@ def render_markdown(res: dict[str, Any]) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--markdown-only"]:  # re-render serve.md from serve.json
+        res = json.loads((RESULTS / "serve.json").read_text())
+        (RESULTS / "serve.md").write_text(render_markdown(res))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--tokens", type=int, default=200, help="tokens per streamed answer")

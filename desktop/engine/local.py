@@ -52,10 +52,14 @@ class LocalEngine:
         self._answering: int | None = None  # the id of this view's running answer
         self._device = device or (lambda: None)  # the user's "Run models on" setting
 
-    def share(self) -> LocalEngine:
-        """Another view of this engine host, for another thread; closing it leaves the host."""
-        return LocalEngine(self.client, self.make_client, self._installed, self._n_threads,
-                           self._device, owner=self)
+    def share(self, device: Callable[[], str | None] | None = None,
+              installed: Callable[[], list[ModelFile]] | None = None) -> LocalEngine:
+        """Another view of this engine host, for another thread; closing it leaves the host.
+
+        device and installed read settings through the new thread's own store (a store's
+        connection belongs to the thread that opened it)."""
+        return LocalEngine(self.client, self.make_client, installed or self._installed,
+                           self._n_threads, device or self._device, owner=self)
 
     # -- chat ----------------------------------------------------------------------------
 

@@ -117,9 +117,11 @@ class Api:
         if model is None:
             other = next((m for m in self.store.models.all() if m.name == name), None)
             if other is not None:
-                use = "/v1/embeddings" if other.kind == "embedding" else "/v1/chat/completions"
-                raise ApiError(400, f"{name} is {'an embedding' if other.kind == 'embedding' else 'a chat'} "
-                               f"model: use it with {use}.", param="model", code="wrong_model_kind")
+                embedding = other.kind == "embedding"
+                use = "/v1/embeddings" if embedding else "/v1/chat/completions"
+                what = "an embedding" if embedding else "a chat"
+                raise ApiError(400, f"{name} is {what} model: use it with {use}.",
+                               param="model", code="wrong_model_kind")
             raise ApiError(404, f"The model {name!r} is not installed here. GET /v1/models "
                            "lists the models you can use.", param="model", code="model_not_found")
         return model

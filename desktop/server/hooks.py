@@ -8,9 +8,11 @@ from pathlib import Path
 
 from desktop.engine.engines import Engines, build_engines
 from desktop.engine.local import LocalEngine
+from desktop.engine.options import DEVICE_SETTING
 from desktop.server.history import SAVE_HISTORY_KEY
 from desktop.server.keys import is_loopback
 from desktop.server.runner import DEFAULT_PORT, ApiServer, ServeError, ServeOptions
+from desktop.store import Store
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,10 @@ class ServeHooks:
     def start(self, engine: LocalEngine, database: Path, host: str, port: int) -> ApiServer:
         """Serve beside the window, on a background thread, through a view of the window's
         engine host, so a model the window loaded is never loaded twice."""
-        server = ApiServer(ServeOptions(database, host, port),
-                           lambda store: Engines(engine.share()))
+        def view(store: Store) -> Engines:
+            return Engines(engine.share(lambda: store.settings.get(DEVICE_SETTING),
+                                        store.models.all))
+
+        server = ApiServer(ServeOptions(database, host, port), view)
         server.start()
         return server
