@@ -74,7 +74,26 @@ clean:
 
 # The app frozen for this OS with PyInstaller: dist/Openweight/ (dist/Openweight.app on macOS),
 # which runs without Python. installers/<os>/ turns it into an installer: see installers/README.md.
+# On Linux it is frozen with the portable llama.cpp (below) from its own environment.
 .PHONY: installer
+ifeq ($(shell uname -s),Linux)
+installer: $(VENV)/.stamp-run
+	installers/linux/build.sh --bundle-only
+else
 installer: $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet "pyinstaller>=6.10"
 	$(BIN)/pyinstaller installers/openweight.spec --noconfirm --distpath dist --workpath build/pyinstaller
+endif
+
+# llama.cpp for distribution: its CPU code for every processor generation as loadable modules,
+# chosen at run time (build/wheels/*.whl, ~15 min on 2 cores), and its Vulkan backend as one
+# more module (build/llama-vulkan/). linux-installers: the .tar.gz, .deb and AppImage.
+.PHONY: llama-portable llama-vulkan linux-installers linux-installers-vulkan
+llama-portable: | $(PY)
+	installers/llama/build-wheel.sh
+llama-vulkan: | $(PY)
+	installers/llama/build-vulkan.sh
+linux-installers: $(VENV)/.stamp-run
+	installers/linux/build.sh
+linux-installers-vulkan: $(VENV)/.stamp-run
+	installers/linux/build.sh --vulkan

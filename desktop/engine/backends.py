@@ -59,8 +59,11 @@ def _ggml() -> tuple[Any, Any]:
     base.ggml_backend_dev_type.restype = ctypes.c_int
     base.ggml_backend_dev_type.argtypes = [ctypes.c_void_p]
     base.ggml_backend_dev_memory.restype = None
-    base.ggml_backend_dev_memory.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_size_t),
-                                             ctypes.POINTER(ctypes.c_size_t)]
+    base.ggml_backend_dev_memory.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_size_t),
+        ctypes.POINTER(ctypes.c_size_t),
+    ]
     base.ggml_backend_reg_name.restype = ctypes.c_char_p
     base.ggml_backend_reg_name.argtypes = [ctypes.c_void_p]
     base.ggml_backend_reg_get_proc_address.restype = ctypes.c_void_p
@@ -92,12 +95,17 @@ def devices() -> list[Device]:
         dev = ggml.ggml_backend_dev_get(i)
         free, total = ctypes.c_size_t(0), ctypes.c_size_t(0)
         base.ggml_backend_dev_memory(dev, ctypes.byref(free), ctypes.byref(total))
-        found.append(Device(
-            name=(base.ggml_backend_dev_name(dev) or b"").decode(errors="replace"),
-            description=(base.ggml_backend_dev_description(dev) or b"").decode(errors="replace").strip(),
-            kind=_DEVICE_TYPES.get(int(base.ggml_backend_dev_type(dev)), "other"),
-            memory_free=int(free.value), memory_total=int(total.value),
-        ))
+        found.append(
+            Device(
+                name=(base.ggml_backend_dev_name(dev) or b"").decode(errors="replace"),
+                description=(base.ggml_backend_dev_description(dev) or b"")
+                .decode(errors="replace")
+                .strip(),
+                kind=_DEVICE_TYPES.get(int(base.ggml_backend_dev_type(dev)), "other"),
+                memory_free=int(free.value),
+                memory_total=int(total.value),
+            )
+        )
     return found
 
 
@@ -140,8 +148,12 @@ def cpu_variant() -> str:
         return "built in"
     folder = library_dir()
     if any(folder.glob("*ggml-cpu-*")):
-        return "one of " + ", ".join(sorted(
-            re.sub(r"^(lib)?ggml-cpu-|\.(dll|so|dylib)$", "", p.name) for p in folder.glob("*ggml-cpu-*")))
+        return "one of " + ", ".join(
+            sorted(
+                re.sub(r"^(lib)?ggml-cpu-|\.(dll|so|dylib)$", "", p.name)
+                for p in folder.glob("*ggml-cpu-*")
+            )
+        )
     return "built for one CPU"
 
 

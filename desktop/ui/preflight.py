@@ -35,12 +35,16 @@ def display_problem(env: dict[str, str] | None = None) -> str | None:
     wayland = bool(env.get("WAYLAND_DISPLAY"))
     x11 = bool(env.get("DISPLAY"))
     if platform.startswith("wayland") and not wayland:
-        return ("The window cannot open: QT_QPA_PLATFORM asks for Wayland, but no Wayland "
-                f"session was found (WAYLAND_DISPLAY is not set). {SEE_ALSO}")
+        return (
+            "The window cannot open: QT_QPA_PLATFORM asks for Wayland, but no Wayland "
+            f"session was found (WAYLAND_DISPLAY is not set). {SEE_ALSO}"
+        )
     if not wayland and not x11:
-        return ("The window cannot open: there is no display (neither DISPLAY nor "
-                "WAYLAND_DISPLAY is set), as when connected over SSH. Start Openweight from "
-                f"the desktop, or connect with 'ssh -X'. {SEE_ALSO}")
+        return (
+            "The window cannot open: there is no display (neither DISPLAY nor "
+            "WAYLAND_DISPLAY is set), as when connected over SSH. Start Openweight from "
+            f"the desktop, or connect with 'ssh -X'. {SEE_ALSO}"
+        )
     if platform == "xcb" or not wayland:
         return _missing_library("xcb", "X11") or _x11_unreachable(env.get("DISPLAY", ""))
     return None
@@ -63,9 +67,11 @@ def _x11_unreachable(display: str) -> str | None:
         if connection:
             xcb.xcb_disconnect(connection)
     if failed:
-        return (f"The window cannot open: the X11 display '{display}' cannot be reached (the X "
-                "server is not running there, or this user may not use it). "
-                f"{SEE_ALSO}")
+        return (
+            f"The window cannot open: the X11 display '{display}' cannot be reached (the X "
+            "server is not running there, or this user may not use it). "
+            f"{SEE_ALSO}"
+        )
     return None
 
 
@@ -80,7 +86,9 @@ def _missing_library(plugin: str, what: str) -> str | None:
     try:
         ctypes.CDLL(str(path))
     except OSError as exc:
-        missing = str(exc).split(":")[0].strip() if "cannot open shared object" in str(exc) else str(exc)
+        missing = (
+            str(exc).split(":")[0].strip() if "cannot open shared object" in str(exc) else str(exc)
+        )
         if missing.startswith("libQt6"):
             return None  # Qt's own libraries: loaded by Qt before the plugin, never missing
         hint = ""
@@ -89,30 +97,42 @@ def _missing_library(plugin: str, what: str) -> str | None:
         elif missing.startswith("libxkbcommon-x11"):
             hint = " (Debian/Ubuntu: sudo apt install libxkbcommon-x11-0)"
         elif missing.startswith("libxcb"):
-            hint = (" (Debian/Ubuntu: sudo apt install libxcb-icccm4 libxcb-keysyms1 "
-                    "libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1)")
+            hint = (
+                " (Debian/Ubuntu: sudo apt install libxcb-icccm4 libxcb-keysyms1 "
+                "libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1)"
+            )
         elif missing.startswith(("libEGL", "libGL", "libOpenGL")):
             hint = " (Debian/Ubuntu: sudo apt install libegl1 libgl1)"
         elif missing.startswith("libfontconfig"):
             hint = " (Debian/Ubuntu: sudo apt install libfontconfig1)"
-        return (f"The window cannot open: the {what} display needs a system library that is not "
-                f"installed: {missing}{hint}. {SEE_ALSO}")
+        return (
+            f"The window cannot open: the {what} display needs a system library that is not "
+            f"installed: {missing}{hint}. {SEE_ALSO}"
+        )
     return None
 
 
 def show_without_qt(message: str) -> None:
     """Put the message in a dialog when there is a display and a dialog tool (the app was
     probably started from a menu, where nobody reads the terminal)."""
-    if sys.platform in ("win32", "darwin") or not (os.environ.get("DISPLAY") or
-                                                  os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform in ("win32", "darwin") or not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         return
-    for tool, args in (("zenity", ["--error", "--title=Openweight", f"--text={message}"]),
-                       ("kdialog", ["--title", "Openweight", "--error", message]),
-                       ("xmessage", ["-center", message])):
+    for tool, args in (
+        ("zenity", ["--error", "--title=Openweight", f"--text={message}"]),
+        ("kdialog", ["--title", "Openweight", "--error", message]),
+        ("xmessage", ["-center", message]),
+    ):
         if shutil.which(tool):
             try:
-                subprocess.run([tool, *args], timeout=600, check=False,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [tool, *args],
+                    timeout=600,
+                    check=False,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             except (OSError, subprocess.SubprocessError):
                 continue
             return

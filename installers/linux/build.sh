@@ -4,6 +4,7 @@
 #
 #     installers/linux/build.sh                 # CPU build (every x86-64 CPU)
 #     installers/linux/build.sh --vulkan        # plus llama.cpp's Vulkan module (GPU)
+#     installers/linux/build.sh --bundle-only   # dist/Openweight only (`make installer`)
 #
 # llama.cpp comes from the portable wheel that installers/llama/build-wheel.sh makes
 # (`make llama-portable`; built on first use): CPU code for every processor generation,
@@ -21,7 +22,14 @@ cd "$ROOT"
 HERE="installers/linux"
 OUT="dist/installers"
 VULKAN=0
-[ "${1:-}" = "--vulkan" ] && VULKAN=1
+BUNDLE_ONLY=0
+for arg in "$@"; do
+    case "$arg" in
+        --vulkan) VULKAN=1 ;;
+        --bundle-only) BUNDLE_ONLY=1 ;;  # `make installer`: dist/Openweight only
+        *) echo "usage: $0 [--vulkan] [--bundle-only]" >&2; exit 2 ;;
+    esac
+done
 BASE_PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 VENV="build/bundle-venv"
 GLIBC_FLOOR="${GLIBC_FLOOR:-2.35}"
@@ -38,7 +46,7 @@ echo "==> build environment $VENV with $WHEEL"
 PY="$VENV/bin/python"
 "$PY" -m pip install --quiet --upgrade pip
 "$PY" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
-"$PY" -m pip install --quiet "$WHEEL" . "pyinstaller>=6.10,<7"
+"$PY" -m pip install --quiet "$WHEEL" . "${PYINSTALLER:-pyinstaller>=6.10,<7}"
 VERSION="$("$PY" -c 'import desktop; print(desktop.__version__)')"
 ARCH="$(uname -m)"
 NAME="Openweight-$VERSION-linux-$ARCH"
@@ -64,6 +72,8 @@ echo "==> glibc the bundle needs (floor $GLIBC_FLOOR)"
 python3 "$HERE/check_glibc.py" "$BUNDLE" --floor "$GLIBC_FLOOR"
 NEEDED="$(python3 "$HERE/check_glibc.py" "$BUNDLE" --floor "$GLIBC_FLOOR" --json \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["highest"])')"
+
+[ "$BUNDLE_ONLY" = 1 ] && exit 0
 
 # The .tar.gz: the bundle plus the desktop entry, the icon and a per-user install script.
 echo "==> $OUT/$NAME.tar.gz"

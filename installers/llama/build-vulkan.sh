@@ -6,7 +6,7 @@
 #     installers/llama/build-vulkan.sh      # -> build/llama-vulkan/libggml-vulkan.so
 #
 # Needs glslc and the Vulkan loader (Debian: glslc libvulkan-dev). llama.cpp needs Vulkan
-# headers 1.4 (vk::LayerSettingEXT); Debian 12 has 1.3.239, so the headers of Debian 13's
+# headers 1.4 and SPIRV-Headers (vk::LayerSettingEXT); Debian 12 has 1.3.239, so the headers of Debian 13's
 # libvulkan-dev are fetched with apt (a package registry) and unpacked under build/, leaving
 # the system untouched. Set VULKAN_INCLUDE_DIR to use headers you already have.
 set -euo pipefail
@@ -32,10 +32,13 @@ if [ -z "${VULKAN_INCLUDE_DIR:-}" ]; then
         OPTS=(-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache")
         apt-get "${OPTS[@]}" update -qq
-        (cd "$APT" && apt-get "${OPTS[@]}" download libvulkan-dev)
+        (cd "$APT" && apt-get "${OPTS[@]}" download libvulkan-dev spirv-headers)
         dpkg -x "$APT"/libvulkan-dev_*.deb "$HEADERS"
+        dpkg -x "$APT"/spirv-headers_*.deb "$HEADERS"
     fi
     VULKAN_INCLUDE_DIR="$HEADERS/usr/include"
+    # SPIRV-Headers (a CMake package) of the same release as the Vulkan headers.
+    export CMAKE_PREFIX_PATH="$HEADERS/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
 fi
 
 cmake -S "$SRC/vendor/llama.cpp" -B "$WORK" -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -37,7 +37,9 @@ def test_info_names_the_cpu_code_and_devices_llama_cpp_picked(info: dict) -> Non
     assert "SSE3" in backends["cpu_features"] or "NEON" in backends["cpu_features"]
 
 
-def test_host_prefix_is_split_like_a_shell_and_runs_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_prefix_is_split_like_a_shell_and_runs_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("OPENWEIGHT_HOST_PREFIX", "env 'OPENWEIGHT_MARK=a b'")
     command = host_command()
     assert command[:2] == ["env", "OPENWEIGHT_MARK=a b"]
@@ -49,7 +51,9 @@ def test_host_prefix_is_split_like_a_shell_and_runs_the_host(monkeypatch: pytest
         client.close()
 
 
-def test_a_processor_missing_instructions_is_named_not_a_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_processor_missing_instructions_is_named_not_a_signal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The host dies of an illegal instruction, as a build for a newer CPU does on an old one.
     monkeypatch.setenv("OPENWEIGHT_HOST_PREFIX", "sh -c " + shlex.quote("kill -ILL $$"))
     client = EngineClient()

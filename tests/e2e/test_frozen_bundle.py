@@ -128,6 +128,20 @@ def test_chat_runs_the_model_in_the_frozen_engine_host(profile: Path) -> None:
     assert "CPU code:" in info.stdout and "Device CPU:" in info.stdout, info.stdout
 
 
+def test_the_windowed_executable_answers_through_its_engine_host(profile: Path) -> None:
+    """Windows: Openweight.exe (what the Start menu opens; no console) starts its own engine
+    host. It prints nothing, so the answer is read back from the chat history."""
+    windowed = os.environ.get("OPENWEIGHT_WINDOWED_BUNDLE") or (
+        str(EXE.parent / "Openweight.exe") if sys.platform == "win32" else "")
+    if not windowed:
+        pytest.skip("one executable is both window and command line here (tested above)")
+    ran = subprocess.run([windowed, "--data-dir", str(profile), "chat", "--temperature", "0",
+                          QUESTION], env=_env(), timeout=300, cwd=profile.parent)
+    assert ran.returncode == 0
+    shown = frozen(profile, "history", "show", "--last").stdout
+    assert QUESTION in shown and "Paris" in shown, shown
+
+
 # -- one build for every CPU: the engine host under an emulated older processor ----------
 
 IS_X86_LINUX = sys.platform.startswith("linux") and platform.machine() == "x86_64"
@@ -247,3 +261,37 @@ def test_typing_a_question_in_the_frozen_window(frozen_display: str, profile: Pa
             except subprocess.TimeoutExpired:
                 app.kill()
                 app.wait(timeout=15)
+
+
+# -- the GPU: llama.cpp's Vulkan module, on whatever Vulkan device there is ----------------
+# Opt-in (OPENWEIGHT_GPU_TEST=1): it needs a bundle built with --vulkan and a Vulkan device.
+# Without a GPU, Mesa's lavapipe is one (mesa-vulkan-drivers, GGML_VK_VISIBLE_DEVICES=0).
+
+
+def _chat_events(profile: Path, env: dict[str, str]) -> list[dict]:
+    chat = frozen(profile, "chat", "--temperature", "0", "--max-tokens", "12", "--json",
+                  QUESTION, env=env, timeout=600)
+    assert chat.returncode == 0, chat.stderr
+    return [json.loads(line) for line in chat.stdout.splitlines()]
+
+
+def test_gpu_offload_and_fallback_to_the_cpu(profile: Path) -> None:
+    if os.environ.get("OPENWEIGHT_GPU_TEST") != "1":
+        pytest.skip("set OPENWEIGHT_GPU_TEST=1 with a Vulkan bundle and device")
+    info = json.loads(frozen(profile, "info", "--json").stdout)["engine"]["backends"]
+    gpus = [d for d in info["devices"] if d["kind"] != "CPU"]
+    assert gpus, f"llama.cpp sees no GPU: {info['devices']}"
+
+    events = _chat_events(profile, {})
+    loaded = events[0]
+    assert loaded["type"] == "loaded" and loaded["gpu_offload"], loaded
+    assert loaded["device"].startswith(gpus[0]["name"]) and "layers to GPU" in loaded["device"]
+    assert "Paris" in "".join(e.get("answer", "") for e in events)
+
+    # A device too small for the model's buffers: loaded again on the CPU, with a message.
+    small = {"GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576"}
+    events = _chat_events(profile, small)
+    loaded = events[0]
+    assert loaded["device"].startswith("CPU"), loaded
+    assert any("did not fit on the GPU" in w for w in loaded["warnings"]), loaded
+    assert "Paris" in "".join(e.get("answer", "") for e in events)

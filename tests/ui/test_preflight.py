@@ -35,9 +35,18 @@ def test_offscreen_needs_no_display() -> None:
 
 
 def test_openweight_without_a_display_prints_why(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    result = subprocess.run([sys.executable, "-m", "desktop", "--data-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "desktop", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
     assert result.returncode == 1
     assert "there is no display" in result.stderr
