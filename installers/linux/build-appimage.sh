@@ -52,7 +52,7 @@ exec "$HERE/usr/lib/openweight/openweight" "$@"
 APPRUN
 chmod +x "$APPDIR/AppRun"
 mksquashfs "$APPDIR" build/openweight.squashfs -root-owned -noappend -comp zstd \
-    -Xcompression-level 19 -b 1M -quiet -no-progress
+    -b 1M -quiet -no-progress
 cat "$RUNTIME" build/openweight.squashfs > "$OUT/$NAME.AppImage"
 chmod +x "$OUT/$NAME.AppImage"
 rm -f build/openweight.squashfs
