@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#undef _POSIX_C_SOURCE /* squashfuse's config.h sets its own */
 #include "fs.h"
 #include "file.h"
 #include "traverse.h"

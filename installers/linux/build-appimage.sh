@@ -20,7 +20,7 @@ done
 
 echo "==> $OUT/$NAME.AppImage"
 RUNTIME="build/appimage-runtime"
-gcc -O2 -static -Wno-cpp -I/usr/include/squashfuse -o "$RUNTIME" "$HERE/appimage-runtime.c" \
+gcc -O2 -static -I/usr/include/squashfuse -o "$RUNTIME" "$HERE/appimage-runtime.c" \
     -lsquashfuse -lz -llzma -llz4 -llzo2 -lzstd
 strip "$RUNTIME"
 printf 'AI\002' | dd of="$RUNTIME" bs=1 seek=8 conv=notrunc status=none  # AppImage type 2
