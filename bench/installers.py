@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 QUESTION = "What is the capital of France?"
 STORY = "Write a long story about a lighthouse keeper and a storm."
-QEMU_CPUS = ["Skylake-Server", "Haswell", "SandyBridge", "Nehalem", "core2duo"]
+QEMU_CPUS = ["Skylake-Server", "Haswell", "Nehalem", "core2duo"]
 
 
 def test_model() -> Path:

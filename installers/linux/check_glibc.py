@@ -19,7 +19,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_FLOOR = "2.36"  # Debian 12, Ubuntu 23.04 and newer; see installers/README.md
+DEFAULT_FLOOR = "2.35"  # Ubuntu 22.04, Debian 12 and newer; see installers/README.md
+# The C++ runtime is the user's own (the spec leaves libstdc++ out): GCC 12's, as on Ubuntu
+# 22.04 and Debian 12, provides GLIBCXX up to 3.4.30.
+GLIBCXX_FLOOR = "3.4.30"
 ELF_MAGIC = b"\x7fELF"
 
 
@@ -37,12 +40,12 @@ def elf_files(root: Path) -> list[Path]:
     return found
 
 
-def needed_glibc(path: Path) -> set[str]:
+def needed_versions(path: Path, library: str = "GLIBC") -> set[str]:
     out = subprocess.run(["readelf", "-V", "--wide", str(path)], capture_output=True,
                          text=True, check=False).stdout
     # Only the "needs" section (.gnu.version_r) matters, not what a file itself defines.
     needs = out.split(".gnu.version_r", 1)[1] if ".gnu.version_r" in out else ""
-    return set(re.findall(r"Name: GLIBC_([0-9.]+)", needs))
+    return set(re.findall(rf"Name: {library}_([0-9.]+)", needs))
 
 
 def main() -> int:
@@ -56,9 +59,17 @@ def main() -> int:
     floor = args.floor or os.environ.get("GLIBC_FLOOR") or DEFAULT_FLOOR
     by_version: dict[str, list[str]] = {}
     files = elf_files(args.bundle)
+    cxx: dict[str, list[str]] = {}
     for path in files:
-        for version in needed_glibc(path):
+        for version in needed_versions(path):
             by_version.setdefault(version, []).append(str(path.relative_to(args.bundle)))
+        for version in needed_versions(path, "GLIBCXX"):
+            cxx.setdefault(version, []).append(str(path.relative_to(args.bundle)))
+    cxx_over = sorted(v for v in cxx if version_key(v) > version_key(GLIBCXX_FLOOR))
+    if cxx_over:
+        print(f"FAIL: the bundle needs a C++ runtime newer than GLIBCXX_{GLIBCXX_FLOOR}: "
+              f"{', '.join(cxx_over)}", file=sys.stderr)
+        return 1
     if not by_version:
         print(f"no ELF file in {args.bundle} needs glibc", file=sys.stderr)
         return 1
@@ -68,7 +79,9 @@ def main() -> int:
         print(json.dumps({"highest": highest, "floor": floor, "elf_files": len(files),
                           "needing_highest": sorted(by_version[highest]), "over_floor": over}))
     else:
-        print(f"{len(files)} ELF files; highest glibc needed: {highest} (floor {floor})")
+        highest_cxx = max(cxx, key=version_key) if cxx else "none"
+        print(f"{len(files)} ELF files; highest glibc needed: {highest} (floor {floor}); "
+              f"C++ runtime: GLIBCXX_{highest_cxx} (floor {GLIBCXX_FLOOR})")
         for name in sorted(by_version[highest])[:10]:
             print(f"  GLIBC_{highest}: {name}")
     if over:
