@@ -154,6 +154,9 @@ def main() -> int:
             for cpu in QEMU_CPUS:
                 under = {"OPENWEIGHT_HOST_PREFIX": f"qemu-x86_64 -cpu {cpu}"}
                 engine = info([exe], data, under)
+                if "backends" not in engine:  # the engine host could not start on this CPU
+                    picks[cpu] = {"picked": None, "error": engine.get("error", str(engine))[:400]}
+                    continue
                 chat = run([exe, "--data-dir", str(data), "chat", "--temperature", "0", "--max-tokens",
                             "12", QUESTION], under)
                 picks[cpu] = {"picked": engine["backends"]["cpu_variant"],
@@ -192,7 +195,8 @@ def main() -> int:
               f"{g['development_median']} tokens/s ({g['development_cpu_code']}): {g['ratio']}x", ""]
     if "qemu_cpu_models" in result:
         lines += ["| qemu -cpu | CPU module picked | answered |", "|---|---|---|"]
-        lines += [f"| {cpu} | {v['picked']} | {v['answered_paris']} |" for cpu, v in result["qemu_cpu_models"].items()]
+        lines += [f"| {cpu} | {v['picked']} | {v.get('answered_paris', v.get('error'))} |"
+                  for cpu, v in result["qemu_cpu_models"].items()]
     (RESULTS / "installers.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

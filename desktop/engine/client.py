@@ -83,9 +83,10 @@ def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> 
         # Illegal instruction: llama.cpp was built for a newer processor than this one.
         return (
             f"The model engine stopped while {doing}: this processor lacks instructions this "
-            "build of Openweight needs (it stopped on an illegal instruction). Install the "
-            "standard Openweight download, which picks code to suit every 64-bit processor, or "
-            "build llama.cpp for this computer (see installers/README.md). Your chats are safe."
+            "build of Openweight needs (it stopped on an illegal instruction). Openweight's "
+            "downloads need a 64-bit processor with SSE4.2 (Intel since 2008, AMD since 2011) "
+            "or 64-bit Arm; a build made for one computer may need a newer processor than "
+            "another has. Your chats are safe."
         )
     if "GGML_ASSERT" in clue or (returncode is not None and returncode == -signal.SIGABRT):
         text += " The model file is probably damaged or not supported; try another file."
