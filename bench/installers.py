@@ -173,7 +173,8 @@ def main() -> int:
             events = [json.loads(line) for line in chat.stdout.splitlines()]
             small = run([args.vulkan_bundle, "--data-dir", str(data), "chat", "--temperature", "0",
                          "--max-tokens", "12", "--json", QUESTION],
-                        {**env, "GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576"})
+                        {**env, "GGML_VK_FORCE_MAX_BUFFER_SIZE": "1048576",
+                         "GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576"})
             small_events = [json.loads(line) for line in small.stdout.splitlines()]
             result["vulkan_lavapipe"] = {
                 "devices": [f"{d['name']}: {d['description']} ({d['kind']})" for d in engine["backends"]["devices"]],

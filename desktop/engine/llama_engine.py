@@ -170,7 +170,9 @@ class LlamaEngine:
                           and "layers to GPU" in ln), "")
         used = [d for d in gpus if any(f"using device {d.name}" in ln for ln in lines)] or gpus[:1]
         where = ", ".join(f"{d.name} ({d.description})" for d in used)
-        return f"{where}: {offloaded}" if offloaded else where
+        if not offloaded:  # llama.cpp did not log the count: say what was asked for
+            offloaded = "all layers" if n_gpu_layers < 0 else f"{n_gpu_layers} layers"
+        return f"{where}: {offloaded}"
 
     def _devices_used(self) -> list[str]:
         """What llama.cpp said about where the layers went (GPU name, offload count)."""
