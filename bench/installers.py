@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 QUESTION = "What is the capital of France?"
 STORY = "Write a long story about a lighthouse keeper and a storm."
-QEMU_CPUS = ["Skylake-Server", "Haswell", "Nehalem", "core2duo"]
+QEMU_CPUS = ["Haswell", "Nehalem", "core2duo"]
 
 
 def test_model() -> Path:
@@ -135,10 +135,13 @@ def main() -> int:
                                        "warm_median": round(statistics.median(warm), 3),
                                        "cold": [round(v, 3) for v in cold], "warm": [round(v, 3) for v in warm]}
 
+        # The development build gets its own profile: its database may be a newer version.
+        dev_data = Path(tmp) / "dev-profile"
+        run([*dev, "--data-dir", str(dev_data), "models", "import", str(model)])
         bundle_tps, dev_tps = [], []
         for _ in range(args.rounds):  # interleaved: the machine is shared
             bundle_tps.append(tokens_per_s([exe], data))
-            dev_tps.append(tokens_per_s(dev, data))
+            dev_tps.append(tokens_per_s(dev, dev_data))
         ratio = statistics.median(bundle_tps) / statistics.median(dev_tps)
         result["generation_tokens_per_s"] = {
             "bundle": [round(v, 1) for v in bundle_tps], "development": [round(v, 1) for v in dev_tps],
@@ -146,7 +149,7 @@ def main() -> int:
             "development_median": round(statistics.median(dev_tps), 1),
             "ratio": round(ratio, 3),
             "bundle_cpu_code": info([exe], data)["backends"]["cpu_variant"],
-            "development_cpu_code": info(dev, data)["backends"]["cpu_variant"],
+            "development_cpu_code": info(dev, dev_data)["backends"]["cpu_variant"],
         }
 
         if not args.skip_qemu and shutil.which("qemu-x86_64") and platform.machine() == "x86_64":
