@@ -20,7 +20,7 @@ test: $(VENV)/.stamp-test
 		|| $(MAKE) --no-print-directory xvfb || true
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents desktop/server
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q -rs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -74,7 +74,34 @@ clean:
 
 # The app frozen for this OS with PyInstaller: dist/Openweight/ (dist/Openweight.app on macOS),
 # which runs without Python. installers/<os>/ turns it into an installer: see installers/README.md.
+# On Linux it is frozen with the portable llama.cpp (below) from its own environment.
 .PHONY: installer
+ifeq ($(shell uname -s),Linux)
+installer: $(VENV)/.stamp-run
+	installers/linux/build.sh --bundle-only
+else
 installer: $(VENV)/.stamp-run
 	$(PY) -m pip install --quiet "pyinstaller>=6.10"
 	$(BIN)/pyinstaller installers/openweight.spec --noconfirm --distpath dist --workpath build/pyinstaller
+endif
+
+# llama.cpp for distribution: its CPU code for every processor generation as loadable modules,
+# chosen at run time (build/wheels/*.whl, ~15 min on 2 cores), and its Vulkan backend as one
+# more module (build/llama-vulkan/). linux-installers: the .tar.gz, .deb and AppImage.
+.PHONY: llama-portable llama-vulkan linux-installers linux-installers-vulkan
+llama-portable: | $(PY)
+	installers/llama/build-wheel.sh
+llama-vulkan: | $(PY)
+	installers/llama/build-vulkan.sh
+linux-installers: $(VENV)/.stamp-run
+	installers/linux/build.sh
+linux-installers-vulkan: $(VENV)/.stamp-run
+	installers/linux/build.sh --vulkan
+
+# The installers' checks, which `make test` leaves out for time (it reports the frozen-bundle
+# tests as skipped, with the reason): build everything, then run the bundle tests, where a
+# skip is a failure (qemu-user, Xvfb and xdotool needed).
+.PHONY: test-installers
+test-installers: $(VENV)/.stamp-test
+	installers/linux/build.sh
+	OPENWEIGHT_REQUIRE_BUNDLE=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q -rs tests/e2e/test_frozen_bundle.py

@@ -39,11 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_gui(args: argparse.Namespace) -> int:
     try:
+        from desktop.ui.preflight import display_problem, show_without_qt
+
+        problem = display_problem()  # before Qt, which would abort without a word
+        if problem:
+            show_without_qt(problem)
+            raise UserError(problem)
         from desktop.ui.app import run_app
     except ImportError as exc:
         log.exception("the window could not start")
-        raise UserError(f"The window could not start: {exc}. The command line still works: "
-                        "see 'openweight --help'.") from None
+        message = (f"The window could not start: {exc}. The command line still works: "
+                   "see 'openweight --help'.")
+        show_without_qt(message)
+        raise UserError(message) from None
     return int(run_app(getattr(args, "data_dir", None), serve=_serve_hooks()))
 
 

@@ -59,3 +59,10 @@ def resolve_paths(data_dir: str | os.PathLike[str] | None = None) -> DataPaths:
         logs_dir=Path(dirs.user_log_dir),
         cache_dir=Path(dirs.user_cache_dir),
     )
+
+
+def third_party_notices() -> str:
+    """The notices for the software bundled with Openweight (for the About box)."""
+    from importlib import resources
+
+    return (resources.files("desktop") / "resources" / "THIRD_PARTY_NOTICES.md").read_text("utf-8")

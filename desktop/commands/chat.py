@@ -232,6 +232,9 @@ class _TextPrinter:
                 self.wrote = True
             for call in event.get("tool_calls", []):
                 sys.stderr.write(f"\n[tool call {call['recipient']}: {call['arguments']}]\n")
+        elif kind == "loaded":
+            for warning in (event.get("info") or {}).get("warnings") or []:
+                sys.stderr.write(f"[{warning}]\n")  # e.g. the GPU fallback
         elif kind == "started" and event.get("dropped_messages"):
             sys.stderr.write(
                 f"[{event['dropped_messages']} older messages no longer fit in the context "
@@ -276,6 +279,10 @@ class _JsonPrinter:
             out = {"type": "sources", **{k: v for k, v in event.items() if k != "event"}}
         elif kind == "progress":
             return
+        elif kind == "loaded":
+            info = event.get("info") or {}
+            out = {"type": "loaded", **{k: info.get(k) for k in (
+                "device", "n_gpu_layers", "gpu_offload", "warnings", "n_ctx")}}
         if out is not None:
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()

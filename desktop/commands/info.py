@@ -58,6 +58,14 @@ def run(args: argparse.Namespace) -> int:
         if engine.get("devices"):
             print(f"Devices: {', '.join(engine['devices'])}")
         print(f"Physical cores: {engine['physical_cores']}")
+        backends = engine.get("backends") or {}
+        if backends:
+            features = " ".join(backends.get("cpu_features") or []) or "no vector instructions"
+            print(f"CPU code: {backends['cpu_variant']} ({features})")
+            for device in backends.get("devices") or []:
+                memory = f", {device['memory_free'] / 2**30:.1f} of {device['memory_total'] / 2**30:.1f} GiB free" \
+                    if device.get("memory_total") and device["kind"] != "CPU" else ""
+                print(f"Device {device['name']}: {device['description']} ({device['kind']}{memory})")
         print(f"llama.cpp: {engine['system_info']}")
     for key, value in data["paths"].items():
         print(f"{key.capitalize():>9}: {value}")

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -44,9 +45,17 @@ class EngineLoadError(EngineError):
 
 
 def host_command() -> list[str]:
+    """The engine host's command line, under OPENWEIGHT_HOST_PREFIX when that is set.
+
+    The prefix is a command the host runs under, split like a shell would: an emulator for
+    testing other CPUs (`qemu-x86_64 -cpu Haswell`), `valgrind`, or `gdb --args`.
+    """
     if getattr(sys, "frozen", False):
-        return [sys.executable, "--engine-host"]
-    return [sys.executable, "-m", "desktop.engine.host"]
+        command = [sys.executable, "--engine-host"]
+    else:
+        command = [sys.executable, "-m", "desktop.engine.host"]
+    prefix = os.environ.get("OPENWEIGHT_HOST_PREFIX", "").strip()
+    return shlex.split(prefix) + command if prefix else command
 
 
 def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> str:
@@ -70,6 +79,15 @@ def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> 
     text = f"The model engine stopped unexpectedly while {doing} ({how})."
     if clue:
         text += f" llama.cpp reported: {clue[:300]}."
+    if returncode is not None and returncode == -signal.SIGILL:
+        # Illegal instruction: llama.cpp was built for a newer processor than this one.
+        return (
+            f"The model engine stopped while {doing}: this processor lacks instructions this "
+            "build of Openweight needs (it stopped on an illegal instruction). Openweight's "
+            "downloads need a 64-bit processor with SSE4.2 (Intel since 2008, AMD since 2011) "
+            "or 64-bit Arm; a build made for one computer may need a newer processor than "
+            "another has. Your chats are safe."
+        )
     if "GGML_ASSERT" in clue or (returncode is not None and returncode == -signal.SIGABRT):
         text += " The model file is probably damaged or not supported; try another file."
     text += " Your chats are safe; the next request starts the engine again."

@@ -63,6 +63,11 @@ def main() -> int:
 
     router = LlamaLogRouter()
     router.install()
+    # Before llama.cpp's first use: a build for distribution brings its CPU and GPU code as
+    # modules beside libllama, where llama.cpp itself would not look.
+    from desktop.engine.backends import load_backends
+
+    load_backends()
     engine = LlamaEngine(router)
     requests: queue.Queue[dict[str, Any] | None] = queue.Queue()
     current: dict[str, Any] = {"id": None}

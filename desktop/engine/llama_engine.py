@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop.engine.api import EngineError
+from desktop.engine.backends import describe as describe_backends
+from desktop.engine.backends import devices as backend_devices
 from desktop.engine.context import fit_messages
 from desktop.engine.fallback_templates import fallback_template
 from desktop.engine.llama_log import LlamaLogRouter, explain_load_failure
@@ -141,6 +143,7 @@ class LlamaEngine:
             "has_chat_template": info.chat_template is not None,
             "warnings": warnings,
             "devices": self._devices_used(),
+            "device": self._answering_device(kwargs["n_gpu_layers"]),
             "embedding": options.embedding,
             "n_embd": llm.n_embd(),
         }
@@ -153,6 +156,23 @@ class LlamaEngine:
             return (f"GPU {main_gpu + 1} was not found, so the model runs on the CPU instead. "
                     "Choose another device in Settings.")
         return "The model did not fit on the GPU, so it runs on the CPU instead."
+
+    def _answering_device(self, n_gpu_layers: int) -> str:
+        """Where the model runs, for the load summary: "Vulkan0 (NVIDIA ...)" or "CPU (...)"."""
+        found = backend_devices()
+        gpus = [d for d in found if d.kind != "CPU"]
+        cpu = next((d for d in found if d.kind == "CPU"), None)
+        cpu_name = f"CPU ({cpu.description})" if cpu and cpu.description else "CPU"
+        if n_gpu_layers == 0 or not gpus:
+            return cpu_name
+        lines = self.log_router.lines_since(getattr(self, "_load_mark", 0), logging.DEBUG)
+        offloaded = next((ln.split("offloaded", 1)[1].strip() for ln in lines if "offloaded" in ln
+                          and "layers to GPU" in ln), "")
+        used = [d for d in gpus if any(f"using device {d.name}" in ln for ln in lines)] or gpus[:1]
+        where = ", ".join(f"{d.name} ({d.description})" for d in used)
+        if not offloaded:  # llama.cpp did not log the count: say what was asked for
+            offloaded = "all layers" if n_gpu_layers < 0 else f"{n_gpu_layers} layers"
+        return f"{where}: {offloaded}"
 
     def _devices_used(self) -> list[str]:
         """What llama.cpp said about where the layers went (GPU name, offload count)."""
@@ -393,6 +413,7 @@ class LlamaEngine:
             "gpu_offload": bool(low.llama_supports_gpu_offload()),
             "devices": self.load_summary.get("devices", []) if self.llm else [],
             "physical_cores": physical_cores(),
+            "backends": describe_backends(),
         }
 
 

@@ -62,6 +62,11 @@ def explain_load_failure(lines: list[str], path: str) -> str:
     """Turn llama.cpp's error lines into a sentence a person can act on."""
     text = "\n".join(lines)
     lowered = text.lower()
+    if "no backends are loaded" in lowered:
+        return (
+            "The model engine found none of its processor code (llama.cpp's backend modules are "
+            "missing from this installation). Reinstall Openweight."
+        )
     if "unknown model architecture" in lowered:
         arch = text.split("unknown model architecture:", 1)[-1].strip().split("\n")[0].strip(" '")
         return (

@@ -1,71 +1,92 @@
 #!/usr/bin/env bash
-# Build Openweight for Linux: the PyInstaller bundle, a .tar.gz of it, and an AppImage when
-# appimagetool is on PATH (or APPIMAGETOOL names it). Run from anywhere:
+# Build Openweight for Linux: the PyInstaller bundle and, from it, a .tar.gz, a .deb and an
+# AppImage. Run from anywhere:
 #
-#     installers/linux/build.sh              # uses .venv/bin/python (make run/test create it)
-#     PYTHON=/path/to/python installers/linux/build.sh
+#     installers/linux/build.sh                 # CPU build (every x86-64 CPU)
+#     installers/linux/build.sh --vulkan        # plus llama.cpp's Vulkan module (GPU)
+#     installers/linux/build.sh --bundle-only   # dist/Openweight only (`make installer`)
 #
-# Output: dist/Openweight/ (the bundle) and dist/installers/Openweight-<version>-linux-<arch>.*
-# Build on the oldest distribution you want to support: the bundle uses the glibc it was
-# built against, and newer glibc versions run it, older ones do not.
+# llama.cpp comes from the portable wheel that installers/llama/build-wheel.sh makes
+# (`make llama-portable`; built on first use): CPU code for every processor generation,
+# chosen at run time. The bundle is frozen from its own environment (build/bundle-venv) so
+# the development environment keeps its llama.cpp built for this machine. LLAMA_WHEEL=...
+# names another wheel; PYTHON=... the interpreter to base the environment on.
+#
+# Output: dist/Openweight/ (the bundle) and dist/installers/Openweight-<version>-linux-<arch>*
+# The bundle runs on the glibc it needs and newer (check_glibc.py fails the build above
+# GLIBC_FLOOR, default 2.35: Ubuntu 22.04, Debian 12).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
 HERE="installers/linux"
 OUT="dist/installers"
-VERSION="$("$PYTHON" -c 'import desktop; print(desktop.__version__)')"
+VULKAN=0
+BUNDLE_ONLY=0
+for arg in "$@"; do
+    case "$arg" in
+        --vulkan) VULKAN=1 ;;
+        --bundle-only) BUNDLE_ONLY=1 ;;  # `make installer`: dist/Openweight only
+        *) echo "usage: $0 [--vulkan] [--bundle-only]" >&2; exit 2 ;;
+    esac
+done
+BASE_PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+VENV="build/bundle-venv"
+GLIBC_FLOOR="${GLIBC_FLOOR:-2.35}"
+
+WHEEL="${LLAMA_WHEEL:-$(ls build/wheels/llama_cpp_python-*.whl 2>/dev/null | head -n1 || true)}"
+if [ -z "$WHEEL" ]; then
+    echo "==> no portable llama.cpp wheel yet: building it (about 15 minutes on 2 cores)"
+    installers/llama/build-wheel.sh
+    WHEEL="$(ls build/wheels/llama_cpp_python-*.whl | head -n1)"
+fi
+
+echo "==> build environment $VENV with $WHEEL"
+[ -x "$VENV/bin/python" ] || "$BASE_PYTHON" -m venv "$VENV"
+PY="$VENV/bin/python"
+"$PY" -m pip install --quiet --upgrade pip
+"$PY" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
+"$PY" -m pip install --quiet "$WHEEL" . "${PYINSTALLER:-pyinstaller>=6.10,<7}"
+VERSION="$("$PY" -c 'import desktop; print(desktop.__version__)')"
 ARCH="$(uname -m)"
 NAME="Openweight-$VERSION-linux-$ARCH"
+[ "$VULKAN" = 1 ] && NAME="$NAME-vulkan"
 
 echo "==> PyInstaller bundle (Openweight $VERSION, $ARCH)"
-"$PYTHON" -m pip install --quiet "pyinstaller>=6.10"
-"$PYTHON" -m PyInstaller installers/openweight.spec --noconfirm --distpath dist \
+"$PY" -m PyInstaller installers/openweight.spec --noconfirm --distpath dist \
     --workpath build/pyinstaller
-dist/Openweight/openweight --version
+BUNDLE=dist/Openweight
+LIB="$BUNDLE/_internal/llama_cpp/lib"
+if [ "$VULKAN" = 1 ]; then
+    [ -f build/llama-vulkan/libggml-vulkan.so ] || installers/llama/build-vulkan.sh
+    cp build/llama-vulkan/libggml-vulkan.so "$LIB/"
+fi
+"$BUNDLE/openweight" --version
+ls "$LIB"/libggml-cpu-*.so >/dev/null 2>&1 || {
+    echo "FAIL: no CPU variant modules in $LIB: the bundle would run only on CPUs like this one" >&2
+    exit 1
+}
+cp LICENSE desktop/resources/THIRD_PARTY_NOTICES.md "$BUNDLE/"
+
+echo "==> glibc the bundle needs (floor $GLIBC_FLOOR)"
+python3 "$HERE/check_glibc.py" "$BUNDLE" --floor "$GLIBC_FLOOR"
+NEEDED="$(python3 "$HERE/check_glibc.py" "$BUNDLE" --floor "$GLIBC_FLOOR" --json \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["highest"])')"
+
+[ "$BUNDLE_ONLY" = 1 ] && exit 0
 
 # The .tar.gz: the bundle plus the desktop entry, the icon and a per-user install script.
 echo "==> $OUT/$NAME.tar.gz"
 mkdir -p "$OUT"
-cp "$HERE/openweight.desktop" "$HERE/install.sh" dist/Openweight/
-cp resources/icons/openweight-256.png dist/Openweight/openweight.png
-chmod +x dist/Openweight/install.sh
+rm -f "$OUT/$NAME".*
+cp "$HERE/openweight.desktop" dist/Openweight/
+sed "s/@GLIBC_NEEDED@/$NEEDED/" "$HERE/glibc-guard.sh" > "$BUNDLE/glibc-guard.sh"
+cp "$HERE/install.sh" "$BUNDLE/"
+cp resources/icons/openweight-256.png "$BUNDLE/openweight.png"
+chmod +x "$BUNDLE/install.sh"
 tar -C dist -czf "$OUT/$NAME.tar.gz" Openweight
 
-# The AppImage: one file that runs on most distributions without installing anything.
-APPIMAGETOOL="${APPIMAGETOOL:-$(command -v appimagetool || true)}"
-if [ -z "$APPIMAGETOOL" ]; then
-    echo "==> appimagetool not found: skipping the AppImage (see installers/README.md)"
-    exit 0
-fi
-echo "==> $OUT/$NAME.AppImage"
-APPDIR="build/Openweight.AppDir"
-rm -rf "$APPDIR"
-mkdir -p "$APPDIR/usr/lib" "$APPDIR/usr/share/applications" "$APPDIR/usr/share/metainfo"
-cp -a dist/Openweight "$APPDIR/usr/lib/openweight"
-rm -f "$APPDIR/usr/lib/openweight/install.sh"
-cp "$HERE/openweight.desktop" "$APPDIR/openweight.desktop"
-cp "$HERE/openweight.desktop" "$APPDIR/usr/share/applications/openweight.desktop"
-cp "$HERE/org.openweight.Openweight.metainfo.xml" "$APPDIR/usr/share/metainfo/"
-for size in 16 32 48 64 128 256 512; do
-    mkdir -p "$APPDIR/usr/share/icons/hicolor/${size}x${size}/apps"
-    cp "resources/icons/openweight-$size.png" \
-        "$APPDIR/usr/share/icons/hicolor/${size}x${size}/apps/openweight.png"
-done
-mkdir -p "$APPDIR/usr/share/icons/hicolor/scalable/apps"
-cp resources/icons/openweight.svg "$APPDIR/usr/share/icons/hicolor/scalable/apps/openweight.svg"
-cp resources/icons/openweight-256.png "$APPDIR/openweight.png"
-ln -sf openweight.png "$APPDIR/.DirIcon"
-cat > "$APPDIR/AppRun" <<'APPRUN'
-#!/bin/sh
-# The AppImage's entry: the bundled executable, with the command line passed on unchanged
-# (`Openweight.AppImage chat "Hello"` works like `openweight chat "Hello"`).
-HERE="$(dirname "$(readlink -f "$0")")"
-exec "$HERE/usr/lib/openweight/openweight" "$@"
-APPRUN
-chmod +x "$APPDIR/AppRun"
-# APPIMAGE_EXTRACT_AND_RUN lets appimagetool (itself an AppImage) run without FUSE, as in CI.
-ARCH="$ARCH" APPIMAGE_EXTRACT_AND_RUN=1 "$APPIMAGETOOL" --no-appstream "$APPDIR" \
-    "$OUT/$NAME.AppImage"
-echo "==> done: $(ls "$OUT")"
+ARCH="$ARCH" NEEDED="$NEEDED" NAME="$NAME" VERSION="$VERSION" "$HERE/build-deb.sh"
+ARCH="$ARCH" NEEDED="$NEEDED" NAME="$NAME" "$HERE/build-appimage.sh"
+echo "==> done:"
+ls -l "$OUT"

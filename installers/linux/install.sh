@@ -9,6 +9,9 @@
 set -eu
 
 SOURCE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=glibc-guard.sh
+. "$SOURCE/glibc-guard.sh"
+openweight_glibc_ok || exit 1
 DATA="${XDG_DATA_HOME:-$HOME/.local/share}"
 TARGET="$HOME/.local/opt/Openweight"
 BIN="$HOME/.local/bin"

@@ -46,12 +46,19 @@ SolidCompression=yes
 ; Close a running Openweight (and its engine process) before replacing its files.
 CloseApplications=yes
 RestartApplications=no
+; The PATH task below edits the user's environment: tell running programs.
+ChangesEnvironment=yes
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
 
 [Tasks]
 Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{cm:AdditionalIcons}"; Flags: unchecked
+Name: "addtopath"; Description: "Add the command line (openweight-cli) to PATH"; GroupDescription: "Command line:"; Flags: unchecked
+
+[Registry]
+; Per-user PATH: a new terminal then finds openweight-cli.exe. Removed again on uninstall.
+Root: HKCU; Subkey: "Environment"; ValueType: expandsz; ValueName: "Path"; ValueData: "{olddata};{app}"; Tasks: addtopath; Check: PathLacks(ExpandConstant('{app}'))
 
 [InstallDelete]
 ; An upgrade replaces the whole bundle: files of the old version must not linger beside it.
@@ -66,3 +73,32 @@ Name: "{autodesktop}\Openweight"; Filename: "{app}\Openweight.exe"; Tasks: deskt
 
 [Run]
 Filename: "{app}\Openweight.exe"; Description: "{cm:LaunchProgram,Openweight}"; Flags: nowait postinstall skipifsilent
+
+[Code]
+function PathLacks(Folder: string): Boolean;
+var
+  Current: string;
+begin
+  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Current) then
+    Result := True
+  else
+    Result := Pos(';' + Uppercase(Folder) + ';', ';' + Uppercase(Current) + ';') = 0;
+end;
+
+procedure CurUninstallStepChanged(CurUninstallStep: TUninstallStep);
+var
+  Current, Folder: string;
+  At: Integer;
+begin
+  if CurUninstallStep <> usUninstall then
+    exit;
+  if not RegQueryStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Current) then
+    exit;
+  Folder := ExpandConstant('{app}');
+  At := Pos(';' + Uppercase(Folder), Uppercase(Current));
+  if At > 0 then
+  begin
+    Delete(Current, At, Length(Folder) + 1);
+    RegWriteExpandStringValue(HKEY_CURRENT_USER, 'Environment', 'Path', Current);
+  end;
+end;

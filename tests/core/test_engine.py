@@ -59,6 +59,8 @@ def test_load_reports_progress_and_a_summary(test_model_path: Path) -> None:
     assert seen and seen[-1] == pytest.approx(1.0)
     assert info["n_ctx"] == 1024 and info["architecture"] == "llama"
     assert info["reasoning_style"] == "none" and info["has_chat_template"]
+    # Which device answers: the CPU here (no GPU), named by llama.cpp's device list.
+    assert info["device"].startswith("CPU"), info["device"]
 
 
 def test_second_turn_processes_only_new_tokens(client: EngineClient) -> None:
