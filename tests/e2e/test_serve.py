@@ -204,6 +204,23 @@ def _question(served: Served, answer: sqlite3.Row) -> str:
         db.close()
 
 
+def test_another_openweight_chats_through_it_as_a_server(served: Served, tmp_path: Path) -> None:
+    """The remote engine against `openweight serve` itself: a second profile adds the first
+    as a server and chats through it from the command line."""
+    other = Openweight(tmp_path / "other-profile")
+    added = other.run("servers", "add", "Home", served.base_url)
+    assert added.returncode == 0, added.stderr
+    assert MODEL in added.stdout  # the connection was tested and the model listed
+    listed = other.run("models", "list")
+    assert "Home" in listed.stdout and MODEL in listed.stdout  # grouped under the server
+    chat = other.run("chat", "--model", f"Home/{MODEL}", "--temperature", "0",
+                     "--max-tokens", "24", "What is the capital of France?", timeout=300)
+    assert chat.returncode == 0, chat.stderr
+    assert "Paris" in chat.stdout
+    shown = json.loads(other.run("history", "show", "--last", "--json").stdout)
+    assert any(m.get("model") == f"Home/{MODEL}" for m in shown["messages"])
+
+
 def test_twenty_clients_at_once_all_answered(served: Served) -> None:
     rejected: list[int] = []
 
