@@ -21,6 +21,7 @@ MAX_TENSORS = 1 << 20
 MAX_DIMS = 4  # GGML_MAX_DIMS
 MAX_STRING = 1 << 24  # chat templates are tens of kB; a longer text field is a damaged length
 MAX_ARRAY = 1 << 28  # vocabularies hold ~256k tokens
+MAX_TENSOR_BYTES = 1 << 40  # 1 TiB: the largest real tensors (stacked experts) are ~10 GB
 
 # llama.cpp's LLAMA_FTYPE values (general.file_type) → the names people know them by.
 FILE_TYPES = {
@@ -280,9 +281,9 @@ def _check_tensor_data(tensors: list[_Tensor], alignment: int, data_size: int) -
     """
     end = 0
     for name, _count, _type, offset, nbytes in sorted(tensors, key=lambda t: t[3]):
-        if nbytes > data_size or offset > data_size:
-            raise _Bad("damaged", f"tensor {name!r} ({nbytes:,} bytes at {offset:,}) is larger "
-                       f"than the file's data ({data_size:,} bytes)")
+        if nbytes > MAX_TENSOR_BYTES or offset > MAX_TENSOR_BYTES:
+            raise _Bad("damaged", f"tensor {name!r} claims {nbytes:,} bytes at {offset:,}, larger "
+                       "than any model")
         if offset % alignment:
             raise _Bad("damaged", f"tensor {name!r} starts at {offset:,}, not a multiple of {alignment}")
         expected = (end + alignment - 1) // alignment * alignment
