@@ -190,6 +190,8 @@ class ChatSession:
             if error and status not in ("complete", "interrupted"):
                 status = "stopped" if stop_reason == "stopped" else "failed"
             stats["model"] = model.name
+            if error and detail:
+                stats["error_detail"] = detail[:2000]  # behind the error's Details button
             # If this fails too (the disk is still full), its StoreError says so to the caller;
             # the question and everything saved before are already committed.
             self.history.update_message(
