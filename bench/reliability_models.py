@@ -120,12 +120,14 @@ def hostile_templates(folder: Path, deadline: float = 5.0) -> dict[str, Any]:
 
 _KILL_SCRIPT = textwrap.dedent("""
     import sys, time
+    from pathlib import Path
     from desktop.library.downloads import DownloadManager
     from desktop.library.jobs import DownloadRequest
     from tests.fakehub import FAST_TRANSFERS, MODEL_FILENAME, MODEL_REPO
-    m = DownloadManager(sys.argv[1], sys.argv[2], settings=FAST_TRANSFERS)
+    m = DownloadManager(Path(sys.argv[1]), Path(sys.argv[2]), settings=FAST_TRANSFERS)
     job = m.enqueue(DownloadRequest(MODEL_REPO, MODEL_FILENAME))
-    while m.get(job).downloaded_bytes < 8_000_000:
+    deadline = time.monotonic() + 60
+    while m.get(job).downloaded_bytes < 8_000_000 and time.monotonic() < deadline:
         time.sleep(0.02)
     print("halfway", flush=True)
     time.sleep(60)
