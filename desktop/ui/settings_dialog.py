@@ -28,8 +28,8 @@ from desktop.chat.defaults import (
     default_system_prompt,
     save_chat_defaults,
 )
-from desktop.library.hardware import detect_machine
 from desktop.engine.threads import THREADS_KEY, automatic_threads, threads_setting
+from desktop.library.hardware import detect_machine
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
 from desktop.store import Store
