@@ -35,6 +35,7 @@ class TurnResult:
     message: Message
     stop_reason: str | None
     error: str | None
+    detail: str = ""  # the technical reason behind error (for --verbose and a Details button)
 
 
 class ChatSession:
@@ -116,7 +117,7 @@ class ChatSession:
         answer: list[str] = []
         reasoning: list[str] = []
         stats: dict[str, Any] = {}
-        status, stop_reason, error = "failed", None, None
+        status, stop_reason, error, detail = "failed", None, None, ""
         last_flush = time.monotonic()
         save_failed: StoreError | None = None
         try:
@@ -168,15 +169,17 @@ class ChatSession:
                     stop_reason = event.stop_reason
                     status = "stopped" if stop_reason == "stopped" else "complete"
                 elif isinstance(event, Failed):
-                    error = event.message
+                    error, detail = event.message, event.detail
                     if event.kind == "context_full":
                         stats["context_full"] = True
                     if event.kind == "cut_off":
                         status = "interrupted"
                 emit(to_wire(event))
         except EngineError as exc:
-            error = str(exc)
-            emit(to_wire(Failed(exc.kind, error)))
+            error, detail = str(exc), exc.detail
+            if detail:
+                log.info("%s (%s)", error, detail)
+            emit(to_wire(Failed(exc.kind, error, detail=detail)))
         except KeyboardInterrupt:
             status, stop_reason = "stopped", "stopped"
             raise
@@ -187,6 +190,8 @@ class ChatSession:
             if error and status not in ("complete", "interrupted"):
                 status = "stopped" if stop_reason == "stopped" else "failed"
             stats["model"] = model.name
+            if error and detail:
+                stats["error_detail"] = detail[:2000]  # behind the error's Details button
             # If this fails too (the disk is still full), its StoreError says so to the caller;
             # the question and everything saved before are already committed.
             self.history.update_message(
@@ -194,7 +199,7 @@ class ChatSession:
                 stats=stats, error=error,
             )
             self.history.update_conversation(conversation_id, touch=True)
-        return TurnResult(self.history.message(reply.id), stop_reason, error)
+        return TurnResult(self.history.message(reply.id), stop_reason, error, detail)
 
     def _sources(self, engine: Engine, info: dict[str, Any], max_tokens: int | None,
                  messages: list[dict[str, Any]], collections: list[str], question: str,

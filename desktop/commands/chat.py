@@ -13,6 +13,7 @@ from desktop.chat.retrieval import DocumentSources
 from desktop.chat.session import ChatError, ChatSession, ensure_conversation
 from desktop.commands.common import UserError, add_common, open_store, paths_for
 from desktop.engine.engines import build_engines
+from desktop.library.errors import NotAModelError
 from desktop.store import Store
 from desktop.store.records import ChatSettings
 
@@ -35,6 +36,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     p.add_argument("--docs", action="append", metavar="NAME",
                    help="answer from this document collection, citing it (repeat for more)")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="CPU threads for the model (0: chosen automatically; default: the "
+                   "app's setting)")
+    p.add_argument("--verbose", action="store_true",
+                   help="when something fails, also print the technical details")
     p.set_defaults(handler=run)
 
 
@@ -109,13 +115,21 @@ def _on_a_server(store: Store, name: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     store = open_store(args)
-    engines = build_engines(store)
+    if args.threads is not None and args.threads < 0:
+        raise UserError("--threads takes 0 (automatic) or a number of threads.")
+    engines = build_engines(store, threads=args.threads)
     documents = DocumentSources(paths_for(args).documents_database, engines.local.embed,
                                 store.models.all)
     session = ChatSession(store, engines, documents)
     started: int | None = None  # the chat this command opened, if it was not given one
     try:
-        model_name = _resolve_model_arg(store, args.model)
+        try:
+            model_name = _resolve_model_arg(store, args.model)
+        except NotAModelError as exc:
+            detail = getattr(exc.__cause__, "detail", "")
+            if args.verbose and detail:
+                raise UserError(f"{exc}\nDetails: {detail}") from None
+            raise
         conversation_id = ensure_conversation(
             store, args.conversation, model=model_name, system_prompt=args.system
         )
@@ -129,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         with _Interrupts(session) as interrupts:
             interrupts.session_json = args.json
             if args.message is not None:
-                return _one_turn(session, conversation_id, model, args.message, args.json, interrupts)
+                return _one_turn(session, conversation_id, model, args.message, args.json, interrupts,
+                                 args.verbose)
             return _interactive(session, store, conversation_id, model, args, interrupts)
     except ChatError as exc:
         raise UserError(str(exc)) from None
@@ -157,7 +172,7 @@ def _collections(args: argparse.Namespace, names: list[str]) -> list[str]:
 
 
 def _one_turn(session: ChatSession, conversation_id: int, model: Any, text: str,
-              as_json: bool, interrupts: _Interrupts) -> int:
+              as_json: bool, interrupts: _Interrupts, verbose: bool = False) -> int:
     if not text.strip():
         raise UserError("The message is empty.")
     user = session.add_user_message(conversation_id, text)
@@ -171,6 +186,8 @@ def _one_turn(session: ChatSession, conversation_id: int, model: Any, text: str,
     if result.error and result.message.status == "failed":
         if not as_json:
             sys.stderr.write(f"openweight: {result.error}\n")
+            if verbose and result.detail:
+                sys.stderr.write(f"Details: {result.detail}\n")
         return 1
     return 0
 
@@ -199,7 +216,7 @@ def _interactive(session: ChatSession, store: Store, conversation_id: int, model
             print("Started a new chat.", file=sys.stderr)
             continue
         try:
-            _one_turn(session, conversation_id, model, text, args.json, interrupts)
+            _one_turn(session, conversation_id, model, text, args.json, interrupts, args.verbose)
         except KeyboardInterrupt:
             print(file=sys.stderr)
             return 0
@@ -209,6 +226,7 @@ class _TextPrinter:
     def __init__(self) -> None:
         self.in_reasoning = False
         self.wrote = False
+        self.noticed = False
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -235,7 +253,10 @@ class _TextPrinter:
         elif kind == "loaded":
             for warning in (event.get("info") or {}).get("warnings") or []:
                 sys.stderr.write(f"[{warning}]\n")  # e.g. the GPU fallback
-        elif kind == "started" and event.get("dropped_messages"):
+        elif kind == "started" and event.get("notice") and not self.noticed:
+            self.noticed = True
+            sys.stderr.write(f"[{event['notice']}]\n")
+        if kind == "started" and event.get("dropped_messages"):
             sys.stderr.write(
                 f"[{event['dropped_messages']} older messages no longer fit in the context "
                 "window and were left out]\n"
@@ -274,7 +295,8 @@ class _JsonPrinter:
         elif kind == "started":
             out = {"type": "started", **{k: v for k, v in event.items() if k not in ("event", "id")}}
         elif kind == "error":
-            out = {"type": "error", "kind": event.get("kind"), "message": event.get("message")}
+            out = {"type": "error", "kind": event.get("kind"), "message": event.get("message"),
+                   "detail": event.get("detail", "")}
         elif kind == "sources":
             out = {"type": "sources", **{k: v for k, v in event.items() if k != "event"}}
         elif kind == "progress":

@@ -35,9 +35,10 @@ ERROR_KINDS: tuple[str, ...] = get_args(ErrorKind)
 class EngineError(Exception):
     """A failure worded for a person; kind says which sort, for front ends that act on it."""
 
-    def __init__(self, message: str, kind: ErrorKind = "engine") -> None:
+    def __init__(self, message: str, kind: ErrorKind = "engine", detail: str = "") -> None:
         super().__init__(message)
         self.kind: ErrorKind = kind
+        self.detail = detail  # the technical reason, for a "Details" disclosure and the log
 
     @property
     def crashed(self) -> bool:
@@ -71,6 +72,7 @@ class Started:
     n_ctx: int | None = None
     reasoning_style: str | None = None
     estimated: bool = False  # the counts are estimates (a server that does not report them)
+    notice: str = ""  # something the user should know about this answer (a replaced template)
     event: str = field(default="started", init=False)
 
 
@@ -97,6 +99,7 @@ class Failed:
     message: str
     used: int | None = None  # context_full: tokens the prompt needed
     limit: int | None = None  # context_full: tokens there were
+    detail: str = ""  # the technical reason, one click away from the message
     event: str = field(default="error", init=False)
 
 

@@ -23,6 +23,8 @@ from typing import Any
 
 from desktop.engine.api import EngineError
 from desktop.engine.options import GenerateOptions, LoadOptions
+from desktop.engine.threads import engine_environment
+from desktop.modelfile.problems import explain
 
 log = logging.getLogger("openweight.engine.client")
 host_log = logging.getLogger("openweight.engine.host")
@@ -33,15 +35,20 @@ TERMINAL_EVENTS = {"done", "error", "loaded", "counted", "embedded", "unloaded",
 class EngineCrashed(EngineError):
     """The host process ended unexpectedly; the message explains it for a person."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "crash")
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message, "crash", detail)
 
 
 class EngineLoadError(EngineError):
     """The model could not be loaded (or the host died loading it)."""
 
-    def __init__(self, message: str, crashed: bool = False) -> None:
-        super().__init__(message, "crash" if crashed else "load")
+    def __init__(self, message: str, crashed: bool = False, detail: str = "") -> None:
+        super().__init__(message, "crash" if crashed else "load", detail)
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any]) -> EngineLoadError:
+        return cls(event["message"], crashed=event.get("kind") == "crash",
+                   detail=str(event.get("detail") or ""))
 
 
 def host_command() -> list[str]:
@@ -58,27 +65,27 @@ def host_command() -> list[str]:
     return shlex.split(prefix) + command if prefix else command
 
 
-def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> str:
-    """Why the host died, in words: its exit signal and the last thing llama.cpp said."""
+def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> tuple[str, str]:
+    """Why the host died: a message for a person, and the detail (its exit signal and what
+    llama.cpp printed last) for the log and a Details disclosure."""
     if returncode is not None and returncode < 0:
         try:
-            how = f"it was stopped by {signal.Signals(-returncode).name}"
+            how = f"stopped by {signal.Signals(-returncode).name}"
         except ValueError:
-            how = f"it was stopped by signal {-returncode}"
+            how = f"stopped by signal {-returncode}"
     elif returncode is None:
         how = "its connection was lost"
     else:
-        how = f"it exited with code {returncode}"
+        how = f"exited with code {returncode}"
     clue = next((ln for ln in reversed(stderr_tail) if "GGML_ASSERT" in ln), "")
     if not clue:
         clue = next((ln for ln in reversed(stderr_tail)
                      if any(k in ln for k in ("error", "Error", "failed", "abort"))), "")
     if "GGML_ASSERT" in clue:
         clue = clue[clue.index("GGML_ASSERT"):]  # drop the source path before it
-    clue = clue.strip()
-    text = f"The model engine stopped unexpectedly while {doing} ({how})."
-    if clue:
-        text += f" llama.cpp reported: {clue[:300]}."
+    detail = f"The engine host {how} while {doing}."
+    if clue.strip():
+        detail += f" llama.cpp reported: {clue.strip()[:500]}"
     if returncode is not None and returncode == -signal.SIGILL:
         # Illegal instruction: llama.cpp was built for a newer processor than this one.
         return (
@@ -87,11 +94,11 @@ def explain_exit(returncode: int | None, stderr_tail: list[str], doing: str) -> 
             "downloads need a 64-bit processor with SSE4.2 (Intel since 2008, AMD since 2011) "
             "or 64-bit Arm; a build made for one computer may need a newer processor than "
             "another has. Your chats are safe."
-        )
-    if "GGML_ASSERT" in clue or (returncode is not None and returncode == -signal.SIGABRT):
-        text += " The model file is probably damaged or not supported; try another file."
-    text += " Your chats are safe; the next request starts the engine again."
-    return text
+        ), detail
+    for prefix, problem in (("loading ", "crashed_loading"), ("answering with ", "crashed_answering")):
+        if doing.startswith(prefix) and doing != prefix + "the model":
+            return explain(problem, doing[len(prefix):]), detail
+    return explain("crashed", doing=doing), detail
 
 
 class _Request:
@@ -133,7 +140,7 @@ class EngineClient:
                 self._start()
 
     def _start(self) -> None:
-        env = dict(os.environ if self.env is None else self.env)
+        env = engine_environment(os.environ if self.env is None else self.env)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         # On an assert, ggml would attach a debugger to print a backtrace: slow, and it
@@ -193,13 +200,14 @@ class EngineClient:
                 request.events.put(event)
         code = proc.wait()
         stderr_reader.join(timeout=2.0)  # its last lines say why the host died
-        message = explain_exit(code, list(self._stderr_tail), self._doing)
+        message, detail = explain_exit(code, list(self._stderr_tail), self._doing)
         if code != 0:
-            log.warning("engine host ended with %s", code)
+            log.warning("engine host ended with %s: %s", code, detail)
         with self._requests_lock:
             pending = list(self._requests.values())
         for request in pending:
-            request.events.put({"event": "error", "kind": "crash", "message": message})
+            request.events.put({"event": "error", "kind": "crash", "message": message,
+                                "detail": detail})
 
     def _read_stderr(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
@@ -302,7 +310,7 @@ class EngineClient:
             elif kind == "error":
                 if event.get("kind") != "crash":
                     self.loaded = None
-                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+                raise EngineLoadError.from_event(event)
         raise EngineCrashed("The model engine stopped without answering.")
 
     def generate(self, options: GenerateOptions,
@@ -321,7 +329,7 @@ class EngineClient:
         for event in self.request("count", "counting tokens", messages=messages,
                                   template_vars=template_vars or {}):
             if event.get("event") == "error":
-                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+                raise EngineLoadError.from_event(event)
             if event.get("event") == "counted":
                 return event
         raise EngineCrashed("The model engine stopped without answering.")
@@ -331,7 +339,7 @@ class EngineClient:
             if event.get("event") == "embedded":
                 return [list(v) for v in event["vectors"]]
             if event.get("event") == "error":
-                raise EngineLoadError(event["message"], crashed=event.get("kind") == "crash")
+                raise EngineLoadError.from_event(event)
         raise EngineCrashed("The model engine stopped without answering.")
 
     def info(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from desktop.engine.api import Engine, EngineError, EngineModel
 from desktop.engine.client import EngineClient
 from desktop.engine.local import LocalEngine
 from desktop.engine.options import DEVICE_SETTING
+from desktop.engine.threads import THREADS_KEY, thread_choice
 from desktop.store import Store
 from desktop.store.records import ModelFile
 from desktop.store.settings import setting_reader
@@ -97,15 +98,17 @@ class Engines:
 
 
 def build_engines(store: Store, make_client: Callable[[], EngineClient] = EngineClient,
-                  keys_folder: Path | None = None) -> Engines:
+                  keys_folder: Path | None = None, threads: int | None = None) -> Engines:
     """The engines every front end uses, built the same way: local models from the store's
     registry, and the servers the user added (their keys in keys_folder's key store, by
-    default the database's folder)."""
+    default the database's folder). threads overrides the "threads" setting."""
     from desktop.engine.remote.catalog import ServerCatalog
     from desktop.engine.remote.engine import RemoteEngine
     from desktop.engine.remote.servers import KeyStore, Servers
 
     local = LocalEngine(make_client=make_client, installed=store.models.all,
+                        n_threads=thread_choice(
+                            setting_reader(store.settings, store.path, THREADS_KEY), threads),
                         # read at each load, maybe from the API server's thread
                         device=setting_reader(store.settings, store.path, DEVICE_SETTING))
     folder = keys_folder or Path(store.path).parent

@@ -60,6 +60,7 @@ def main() -> int:
     from desktop.engine.llama_engine import LlamaEngine
     from desktop.engine.llama_log import LlamaLogRouter
     from desktop.engine.options import GenerateOptions, LoadOptions
+    from desktop.modelfile.problems import explain
 
     router = LlamaLogRouter()
     router.install()
@@ -143,10 +144,18 @@ def main() -> int:
             emit({"event": "error", "kind": "context_full", "message": str(exc),
                   "used": exc.used, "limit": exc.limit})
         except EngineError as exc:
-            emit({"event": "error", "kind": exc.kind, "message": str(exc)})
+            emit({"event": "error", "kind": exc.kind, "message": str(exc), "detail": exc.detail})
         except Exception as exc:  # noqa: BLE001 - report, keep serving; the app shows it
             logging.getLogger("openweight.host").exception("request %s failed", op)
-            emit({"event": "error", "kind": "internal", "message": f"Unexpected engine error: {exc}"})
+            detail = f"{type(exc).__name__}: {exc}"
+            if op == "load":  # whatever a file makes llama.cpp or its binding trip over
+                name = os.path.basename(str(message.get("options", {}).get("path", "")))
+                emit({"event": "error", "kind": "load", "message": explain("not_loadable", name),
+                      "detail": detail})
+            else:
+                emit({"event": "error", "kind": "internal", "detail": detail,
+                      "message": "The model engine met an unexpected problem; details are in "
+                      "the log. Try again, or restart Openweight if it keeps happening."})
         finally:
             current["id"] = None
     engine.unload()

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from desktop.engine.api import EngineError
@@ -27,10 +28,17 @@ from desktop.engine.reasoning import (
 )
 from desktop.engine.state_cache import StateCache, common_prefix
 from desktop.engine.system import physical_cores
-from desktop.engine.templates import render_chat_prompt
+from desktop.engine.templates import (
+    ChatTemplateError,
+    ChatTemplateRefused,
+    ChatTemplateUnsafe,
+    render_chat_prompt,
+)
 from desktop.engine.textstream import StopStringFilter, Utf8Stream
-from desktop.modelfile.gguf import GGUFInfo, read_gguf
+from desktop.engine.threads import automatic_threads
+from desktop.modelfile.gguf import GGUFError, GGUFInfo, read_gguf
 from desktop.modelfile.memory import estimate_for_gguf, total_ram
+from desktop.modelfile.problems import explain
 from desktop.modelfile.style import detect_style
 
 log = logging.getLogger("openweight.engine")
@@ -65,6 +73,9 @@ class LlamaEngine:
         self.bos_text = ""
         self.eos_text = ""
         self._add_bos = False
+        self._fallback = ""
+        self._model_name = ""
+        self.template_notice = ""  # set when the file's chat template was replaced
         self._abort_callback: Any = None
         self._no_abort_check: Any = None
         self._stop_event = threading.Event()
@@ -81,12 +92,12 @@ class LlamaEngine:
         self.unload()
         try:
             info = read_gguf(options.path)
-        except ValueError as exc:
-            raise EngineError(str(exc), "load") from None
+        except GGUFError as exc:
+            raise EngineError(str(exc), "load", exc.detail) from None
         gpu = bool(low.llama_supports_gpu_offload())
         n_gpu_layers = options.n_gpu_layers if options.n_gpu_layers is not None else (-1 if gpu else 0)
         n_ctx = context_for_memory(info, options.n_ctx)
-        threads = options.n_threads or physical_cores()
+        threads = options.n_threads or automatic_threads()
         n_batch = 512
         if options.embedding:
             # Encoder models see a whole passage at once: one batch holds the longest one.
@@ -120,7 +131,10 @@ class LlamaEngine:
             s for s in ("<|im_start|>", "<|start_header_id|>", "[INST]")
             if len(llm.tokenize(s.encode(), add_bos=False, special=True)) == 1
         )
-        self.template = info.chat_template or fallback_template(info.architecture, vocab_hint)
+        self._fallback = fallback_template(info.architecture, vocab_hint)
+        self.template = info.chat_template or self._fallback
+        self.template_notice = ""
+        self._model_name = Path(options.path).name
         self.reasoning_style = detect_style(info.chat_template, info.architecture)
         self.bos_text = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() >= 0 else ""
         self.eos_text = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() >= 0 else ""
@@ -128,6 +142,10 @@ class LlamaEngine:
         self.cache = StateCache(options.state_cache_bytes)
         self._cached_key = None
         self._make_abort_callbacks()
+        if info.chat_template and not options.embedding:
+            notice = self._probe_template()
+            if notice:
+                warnings.append(notice)
         self.load_summary = {
             "path": options.path,
             "architecture": info.architecture,
@@ -199,14 +217,23 @@ class LlamaEngine:
         # Llama() takes no progress callback; it builds its params from this function, so
         # hand it one that carries ours. The host loads one model at a time on one thread.
         low.llama_model_default_params = params_with_progress
+        # Llama() also compiles the file's chat templates with its own, unbounded Jinja
+        # set-up, and a template it cannot compile stops the load. The app renders templates
+        # itself (templates.py, bounded, with a fallback), so it never needs those.
+        import llama_cpp.llama_chat_format as chat_formats
+
+        formatter = chat_formats.Jinja2ChatFormatter
+        chat_formats.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc, assignment]
         try:
             return llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             lines = self.log_router.lines_since(mark)
-            log.warning("load failed: %s; llama.cpp said: %s", exc, lines[-5:])
-            raise EngineError(explain_load_failure(lines, kwargs["model_path"]), "load") from None
+            message, detail = explain_load_failure(lines, kwargs["model_path"])
+            log.warning("load failed: %s; llama.cpp said: %s", exc, detail)
+            raise EngineError(message, "load", detail or str(exc)) from None
         finally:
             low.llama_model_default_params = original
+            chat_formats.Jinja2ChatFormatter = formatter  # type: ignore[misc]
 
     def _make_abort_callbacks(self) -> None:
         """The stop check for prompt processing, and a NULL one for generation (ggml calls
@@ -240,15 +267,42 @@ class LlamaEngine:
 
     # -- prompts -------------------------------------------------------------------------
 
+    def _probe_template(self) -> str:
+        """Try the file's chat template on a small chat; if it is broken or runs away, use the
+        architecture's standard one instead and return a notice saying so."""
+        probe = [{"role": "system", "content": "You are helpful."},
+                 {"role": "user", "content": "Hello"},
+                 {"role": "assistant", "content": "Hi! How can I help?"},
+                 {"role": "user", "content": "Tell me a joke."}]
+        try:
+            self.render(probe, {})
+        except EngineError as exc:
+            log.info("chat template probe: %s", exc.detail)
+        return self.template_notice
+
     def render(self, messages: list[dict[str, Any]], template_vars: dict[str, Any]) -> str:
         history = strip_reasoning_for_history(self.reasoning_style, messages)
         try:
-            return render_chat_prompt(
+            prompt = render_chat_prompt(
                 self.template, history, bos_token=self.bos_text, eos_token=self.eos_text,
                 add_generation_prompt=True, variables=template_vars,
             )
-        except Exception as exc:  # a template is code from the model file; any error is its own
-            raise EngineError(f"The model's chat template could not be used: {exc}") from None
+            if not prompt.strip():
+                raise ChatTemplateError("the template produced an empty prompt")
+            return prompt
+        except ChatTemplateRefused as exc:
+            # The template's own check (e.g. roles must alternate): the user can act on it.
+            raise EngineError(explain("template_refused", self._model_name, reason=str(exc)),
+                              "engine", str(exc)) from None
+        except Exception as exc:  # noqa: BLE001 - a template is code from the model file
+            if self.template == self._fallback:
+                raise EngineError(explain("not_loadable", self._model_name), "engine",
+                                  f"the standard chat template failed: {exc}") from None
+            problem = "template_unsafe" if isinstance(exc, ChatTemplateUnsafe) else "template_broken"
+            log.warning("chat template of %s replaced: %s", self._model_name, exc)
+            self.template = self._fallback
+            self.template_notice = explain(problem, self._model_name)
+            return self.render(messages, template_vars)
 
     def tokenize(self, text: str) -> list[int]:
         llm = self._require()
@@ -307,7 +361,8 @@ class LlamaEngine:
         reused = common_prefix(llm._input_ids.tolist(), tokens)
         emit({"event": "started", "prompt_tokens": len(tokens), "reused_tokens": reused,
               "dropped_messages": fitted.dropped, "n_ctx": n_ctx,
-              "reasoning_style": options.reasoning_style or self.reasoning_style})
+              "reasoning_style": options.reasoning_style or self.reasoning_style,
+              "notice": self.template_notice})
 
         style = options.reasoning_style or self.reasoning_style
         parser = make_parser(style, starts_in_reasoning=template_opens_thinking(prompt))
@@ -415,6 +470,19 @@ class LlamaEngine:
             "physical_cores": physical_cores(),
             "backends": describe_backends(),
         }
+
+
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's template formatter, which the app never calls."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def to_chat_handler(self) -> Callable[..., Any]:
+        def unused(*args: Any, **kwargs: Any) -> Any:
+            raise EngineError("Chat formatting happens in the app, not in llama-cpp-python.")
+
+        return unused
 
 
 def _delta(events: list[ReasoningEvent]) -> dict[str, Any]:

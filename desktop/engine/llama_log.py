@@ -6,13 +6,18 @@ import ctypes
 import logging
 import threading
 from collections import deque
+from pathlib import Path
 from typing import Any
+
+from desktop.modelfile.problems import explain
 
 log = logging.getLogger("openweight.llama")
 
-# ggml_log_level: NONE, INFO, WARN, ERROR, DEBUG, CONT (continues the previous line)
-_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR,
-           4: logging.DEBUG}
+# ggml_log_level (ggml.h): NONE, DEBUG, INFO, WARN, ERROR, CONT (continues the previous line).
+# llama-cpp-python's own table has an older order, which filed progress lines as warnings and
+# the errors as debug output.
+_LEVELS = {0: logging.CRITICAL, 1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING,
+           4: logging.ERROR}
 
 
 class LlamaLogRouter:
@@ -58,37 +63,54 @@ class LlamaLogRouter:
             return [line for seq, level, line in self.recent if seq > mark and level >= min_level]
 
 
-def explain_load_failure(lines: list[str], path: str) -> str:
-    """Turn llama.cpp's error lines into a sentence a person can act on."""
-    text = "\n".join(lines)
-    lowered = text.lower()
-    if "no backends are loaded" in lowered:
+_PREFIXES = ("llama_model_load: error loading model:", "llama_model_load_from_file_impl:",
+             "llama_model_load:", "gguf_init_from_file_impl:", "llama_init_from_model:")
+
+# Words in llama.cpp's error lines -> the problem they mean (first match wins).
+_CLUES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("out_of_memory", ("out of memory", "failed to allocate", "unable to allocate",
+                       "cannot allocate", "failed to create context")),
+    ("unsupported_tokenizer", ("unknown pre-tokenizer", "unknown tokenizer")),
+    ("unknown_quantization", ("invalid ggml type", "unknown type", "invalid tensor type")),
+    ("incomplete", ("not within the file bounds", "truncated", "unexpectedly reached end of file",
+                    "failed to read tensor data")),
+    ("damaged", ("wrong shape", "missing tensor", "not found", "wrong number of tensors", "duplicated tensor",
+                 "invalid", "key not found", "is not a multiple", "overflow", "failed to read",
+                 "wrong type", "out of range", "mismatch", "expected", "error loading model",
+                 "vocab", "token")),
+)
+
+
+def error_lines(lines: list[str]) -> list[str]:
+    """llama.cpp's lines that say what failed, without its function-name prefixes."""
+    picked = []
+    for line in lines:
+        text = line.strip()
+        for prefix in _PREFIXES:
+            if text.startswith(prefix):
+                text = text[len(prefix):].strip()
+                break
+        if text and text not in picked and text not in ("failed to load model",):
+            picked.append(text)
+    return picked
+
+
+def explain_load_failure(lines: list[str], path: str) -> tuple[str, str]:
+    """A message a person can act on, and the technical detail, from llama.cpp's error lines
+    (lines at warning level and above, logged while loading)."""
+    name = Path(path).name
+    picked = error_lines(lines)
+    detail = "\n".join(picked[-6:])
+    lowered = detail.lower()
+    if "no backends are loaded" in "\n".join(lines).lower():
         return (
             "The model engine found none of its processor code (llama.cpp's backend modules are "
             "missing from this installation). Reinstall Openweight."
-        )
+        ), detail
     if "unknown model architecture" in lowered:
-        arch = text.split("unknown model architecture:", 1)[-1].strip().split("\n")[0].strip(" '")
-        return (
-            f"This version of Openweight cannot run models of the '{arch}' architecture yet. "
-            "Look for an update, or choose another model."
-        )
-    if "out of memory" in lowered or "failed to allocate" in lowered or "unable to allocate" in lowered:
-        return (
-            "There is not enough memory to load this model. Close other programs, choose a "
-            "smaller model or quantization, or reduce the context length."
-        )
-    if "tensor" in lowered and ("data is not within the file bounds" in lowered or "truncated" in lowered):
-        return (
-            "The model file is incomplete (it is shorter than its header says), probably from an "
-            "interrupted download. Download it again."
-        )
-    if "invalid magic" in lowered or "failed to read magic" in lowered or "not a gguf" in lowered:
-        return "The file is not a GGUF model file."
-    detail = next((ln.strip() for ln in reversed(lines) if ln.strip()), "")
-    for prefix in ("llama_model_load: error loading model:", "llama_model_load:", "gguf_init_from_file_impl:"):
-        if detail.startswith(prefix):
-            detail = detail[len(prefix):].strip()
-    if detail:
-        return f"The model could not be loaded: {detail}."
-    return f"The model at {path} could not be loaded; the file may be damaged or unsupported."
+        arch = detail.split("unknown model architecture:", 1)[-1].strip().split("\n")[0].strip(" '")
+        return explain("unsupported_architecture", name, arch=arch), detail
+    for problem, words in _CLUES:
+        if any(w in lowered for w in words):
+            return explain(problem, name), detail
+    return explain("not_loadable", name), detail or "llama.cpp gave no reason"

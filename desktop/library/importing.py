@@ -54,7 +54,7 @@ def import_model(store: Store, path_text: str, name: str | None = None) -> Model
     try:
         model = model_from_file(path, name)
     except GGUFError as exc:
-        raise NotAModelError(str(exc)) from None
+        raise NotAModelError(str(exc)) from exc  # the cause carries the technical detail
     existing = store.models.find(str(path))
     if existing is not None:
         model.name = existing.name

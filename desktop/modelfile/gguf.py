@@ -13,10 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop.modelfile.problems import explain
+
 MAX_CONTEXT = 1 << 20  # no released model trains on more; larger values are damage, not data
 MAX_KV_PAIRS = 1 << 16
 MAX_TENSORS = 1 << 20
-MAX_DIMS = 8
+MAX_DIMS = 4  # GGML_MAX_DIMS
+MAX_STRING = 1 << 24  # chat templates are tens of kB; a longer text field is a damaged length
+MAX_ARRAY = 1 << 28  # vocabularies hold ~256k tokens
+MAX_TENSOR_BYTES = 1 << 40  # 1 TiB: the largest real tensors (stacked experts) are ~10 GB
 
 # llama.cpp's LLAMA_FTYPE values (general.file_type) → the names people know them by.
 FILE_TYPES = {
@@ -47,7 +52,22 @@ _SKIP_ARRAYS = re.compile(r"^tokenizer\.ggml\.(tokens|scores|token_type|merges)$
 
 
 class GGUFError(ValueError):
-    """The file is not a readable GGUF model; the message says why, for a person."""
+    """The file is not a usable GGUF model: problem is a key of modelfile.problems, the
+    message says it for a person and detail says what exactly is wrong (for the log)."""
+
+    def __init__(self, problem: str, name: str, detail: str = "") -> None:
+        super().__init__(explain(problem, name))
+        self.problem = problem
+        self.detail = detail
+
+
+class _Bad(Exception):
+    """Raised inside the parser; read_gguf turns it into a GGUFError with the file's name."""
+
+    def __init__(self, problem: str, detail: str) -> None:
+        super().__init__(detail)
+        self.problem = problem
+        self.detail = detail
 
 
 @dataclass
@@ -107,44 +127,52 @@ class _Reader:
         self.pos = 0
         self.size = len(buf)
 
-    def take(self, n: int) -> bytes:
-        if n < 0 or self.pos + n > self.size:
-            raise GGUFError("the file ends in the middle of its header (it is truncated or damaged)")
+    def _need(self, n: int, what: str, limit: int = 1 << 62) -> None:
+        # A length no real file has is a damaged number, not a cut-off file.
+        if n > limit:
+            raise _Bad("damaged", f"{what} claims {n:,} bytes in a file of {self.size:,}")
+        if self.pos + n > self.size:
+            raise _Bad("incomplete", f"the file ends inside its header ({what} at byte {self.pos:,})")
+
+    def take(self, n: int, what: str = "a field", limit: int = 1 << 62) -> bytes:
+        self._need(n, what, limit)
         data = self.buf[self.pos : self.pos + n]
         self.pos += n
         return bytes(data)
 
-    def skip(self, n: int) -> None:
-        if n < 0 or self.pos + n > self.size:
-            raise GGUFError("the file ends in the middle of its header (it is truncated or damaged)")
+    def skip(self, n: int, what: str) -> None:
+        self._need(n, what)
         self.pos += n
 
-    def scalar(self, fmt: str) -> Any:
-        return struct.unpack(fmt, self.take(struct.calcsize(fmt)))[0]
+    def scalar(self, fmt: str, what: str = "a number") -> Any:
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
 
-    def string(self) -> str:
-        length = self.scalar("<Q")
-        if length > self.size - self.pos:
-            raise GGUFError("a text field claims to be longer than the whole file (damaged header)")
-        return self.take(length).decode("utf-8", errors="replace")
+    def string(self, what: str = "a text field") -> str:
+        length = self.scalar("<Q", what)
+        return self.take(length, what, MAX_STRING).decode("utf-8", errors="replace")
 
-    def value(self, vtype: int, keep: bool = True) -> Any:
+    def value(self, vtype: int, key: str, keep: bool = True) -> Any:
         if vtype in _SCALARS:
-            return self.scalar(_SCALARS[vtype])
+            return self.scalar(_SCALARS[vtype], key)
         if vtype == _STRING:
-            return self.string()
+            return self.string(key)
         if vtype == _ARRAY:
-            item_type = self.scalar("<I")
-            count = self.scalar("<Q")
-            # Every item takes at least one byte, so a count past the file's end is damage.
-            if count > self.size - self.pos:
-                raise GGUFError("the file ends before its header does (it is truncated or damaged)")
+            item_type = self.scalar("<I", key)
+            count = self.scalar("<Q", key)
+            if item_type not in _SCALARS and item_type not in (_STRING, _ARRAY):
+                raise _Bad("damaged", f"the array {key!r} holds values of unknown type {item_type}")
+            # Every item takes at least one byte: a count past the file's end is damage (and
+            # llama.cpp would read a count over 2**63 as a negative length).
+            if count > MAX_ARRAY:
+                raise _Bad("damaged", f"the array {key!r} claims {count:,} items")
+            self._need(count * (struct.calcsize(_SCALARS[item_type]) if item_type in _SCALARS
+                                else 8), f"the array {key!r} of {count:,} items")
             if item_type in _SCALARS and not keep:
-                self.skip(count * struct.calcsize(_SCALARS[item_type]))
+                self.skip(count * struct.calcsize(_SCALARS[item_type]), key)
                 return None
-            items = [self.value(item_type, keep) for _ in range(count)]
+            items = [self.value(item_type, key, keep) for _ in range(count)]
             return items if keep else None
-        raise GGUFError(f"the header has a value of unknown type {vtype} (damaged or unsupported)")
+        raise _Bad("damaged", f"the header value {key!r} has unknown type {vtype}")
 
 
 def read_gguf(path: str | Path) -> GGUFInfo:
@@ -153,86 +181,120 @@ def read_gguf(path: str | Path) -> GGUFInfo:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise GGUFError(f"There is no file at {path}.") from None
+        raise GGUFError("no_file", str(path)) from None
     except OSError as exc:
-        raise GGUFError(f"{path} cannot be read: {exc.strerror or exc}.") from None
+        raise GGUFError("unreadable", str(path), str(exc)) from None
     if path.is_dir():
-        raise GGUFError(f"{path} is a folder, not a model file.")
+        raise GGUFError("is_folder", str(path))
     if size < 24:
-        raise GGUFError(f"{path.name} is not a GGUF model file (it is only {size} bytes).")
+        raise GGUFError("not_gguf", path.name, f"the file holds only {size} bytes")
     try:
         with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _parse(path, _Reader(buf), size)
-    except GGUFError as exc:
-        if str(exc).startswith(str(path)) or str(exc).startswith(path.name):
-            raise
-        raise GGUFError(f"{path.name} is not a usable model file: {exc}.") from None
-    except (OSError, MemoryError, struct.error, RecursionError) as exc:
-        raise GGUFError(f"{path.name} could not be read as a model file ({exc}).") from None
+    except _Bad as exc:
+        raise GGUFError(exc.problem, path.name, exc.detail) from None
+    except (OSError, MemoryError, struct.error, RecursionError, OverflowError) as exc:
+        raise GGUFError("unreadable", path.name, str(exc)) from None
 
 
 def _parse(path: Path, reader: _Reader, size: int) -> GGUFInfo:
     magic = reader.take(4)
     if magic != b"GGUF":
-        raise GGUFError(f"{path.name} is not a GGUF model file (it does not start with 'GGUF')")
+        raise _Bad("not_gguf", f"the file starts with {magic!r}, not b'GGUF'")
     version = reader.scalar("<I")
-    if version not in (2, 3):
-        raise GGUFError(f"{path.name} uses GGUF version {version}, which is not supported")
+    if version < 2:
+        raise _Bad("old_format", f"GGUF version {version}")
+    if version > 3:
+        raise _Bad("newer_format", f"GGUF version {version}")
     tensor_count = reader.scalar("<Q")
     kv_count = reader.scalar("<Q")
     if kv_count > MAX_KV_PAIRS or tensor_count > MAX_TENSORS:
-        raise GGUFError("the header's counts are impossibly large (damaged header)")
+        raise _Bad("damaged", f"the header claims {tensor_count:,} tensors and {kv_count:,} values")
     metadata: dict[str, Any] = {}
     for _ in range(kv_count):
-        key = reader.string()
-        vtype = reader.scalar("<I")
+        key = reader.string("a metadata key")
+        vtype = reader.scalar("<I", key)
         keep = not _SKIP_ARRAYS.match(key)
-        value = reader.value(vtype, keep)
+        value = reader.value(vtype, key, keep)
+        if key in metadata:
+            raise _Bad("damaged", f"the metadata key {key!r} appears twice")
         if keep:
             metadata[key] = value
-    parameters = 0
-    data_needed = 0
-    tensor_bytes = expert_bytes = embedding_bytes = 0
-    has_output = False
-    for _ in range(tensor_count):
-        name = reader.string()
-        n_dims = reader.scalar("<I")
-        if n_dims > MAX_DIMS:
-            raise GGUFError("a tensor claims an impossible number of dimensions (damaged header)")
-        count = 1
-        for _ in range(n_dims):
-            count *= reader.scalar("<Q")
-        tensor_type = reader.scalar("<I")
-        offset = reader.scalar("<Q")
-        block = _TENSOR_BLOCKS.get(tensor_type)
-        nbytes = count // block[0] * block[1] if block else 1
-        data_needed = max(data_needed, offset + nbytes)
-        parameters += count
-        tensor_bytes += nbytes
-        if "_exps" in name:  # ffn_{up,gate,down}_exps: one slice per expert
-            expert_bytes += nbytes
-        elif name == "token_embd.weight":
-            embedding_bytes = nbytes
-        elif name == "output.weight":
-            has_output = True
+    tensors = [_tensor_info(reader) for _ in range(tensor_count)]
+    names = {t[0] for t in tensors}
+    if len(names) != len(tensors):
+        raise _Bad("damaged", "two tensors have the same name")
     alignment = metadata.get("general.alignment", 32)
-    if not isinstance(alignment, int) or alignment <= 0:
-        alignment = 32
+    if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):
+        raise _Bad("damaged", f"general.alignment is {alignment!r}, not a power of two")
     data_start = (reader.pos + alignment - 1) // alignment * alignment
-    if tensor_count and data_start + data_needed > size:
-        raise GGUFError(
-            f"{path.name} is incomplete: it holds {size:,} bytes but its header describes "
-            f"{data_start + data_needed:,} (an interrupted download?). Download it again."
-        )
+    parameters = _check_tensor_data(tensors, alignment, size - data_start)
     info = GGUFInfo(path, version, metadata, tensor_count, parameters, size)
-    info.tensor_bytes, info.expert_bytes = tensor_bytes, expert_bytes
-    info.input_embedding_bytes = embedding_bytes if has_output else 0
+    info.tensor_bytes = sum(t[4] for t in tensors)
+    # ffn_{up,gate,down}_exps: one slice per expert
+    info.expert_bytes = sum(t[4] for t in tensors if "_exps" in t[0])
+    if any(t[0] == "output.weight" for t in tensors):
+        info.input_embedding_bytes = next((t[4] for t in tensors if t[0] == "token_embd.weight"), 0)
     arch = info.architecture
     if not arch:
-        raise GGUFError("the header does not say which model architecture it holds")
+        raise _Bad("damaged", "the header does not say which model architecture it holds")
     raw_ctx = metadata.get(f"{arch}.context_length")
     if isinstance(raw_ctx, int) and (raw_ctx <= 0 or raw_ctx > MAX_CONTEXT):
         info.warnings.append(
             f"The file claims a context length of {raw_ctx:,}; using at most {MAX_CONTEXT:,}."
         )
     return info
+
+
+# (name, elements, tensor type, offset, bytes)
+_Tensor = tuple[str, int, int, int, int]
+
+
+def _tensor_info(reader: _Reader) -> _Tensor:
+    name = reader.string("a tensor name")
+    n_dims = reader.scalar("<I", name)
+    if n_dims > MAX_DIMS:
+        raise _Bad("damaged", f"tensor {name!r} claims {n_dims:,} dimensions (at most {MAX_DIMS})")
+    dims = [reader.scalar("<Q", name) for _ in range(n_dims)]
+    tensor_type = reader.scalar("<I", name)
+    offset = reader.scalar("<Q", name)
+    count = 1
+    for d in dims:
+        count *= d
+    if any(d >= 1 << 63 for d in dims) or count >= 1 << 63:
+        raise _Bad("damaged", f"tensor {name!r} has dimensions {dims} whose product overflows")
+    block = _TENSOR_BLOCKS.get(tensor_type)
+    if block is None:
+        # ggml has about 40 types: a small unknown one may be newer than us, a large one is noise.
+        problem = "unknown_quantization" if tensor_type < 256 else "damaged"
+        raise _Bad(problem, f"tensor {name!r} has type {tensor_type}")
+    if dims and dims[0] % block[0]:
+        raise _Bad("damaged", f"tensor {name!r} rows of {dims[0]} do not fill blocks of {block[0]}")
+    return name, count, tensor_type, offset, count // block[0] * block[1]
+
+
+def _check_tensor_data(tensors: list[_Tensor], alignment: int, data_size: int) -> int:
+    """Tensor data lies back to back, aligned, inside the file; returns the parameter count.
+
+    Writers place tensors one after another; overlaps, gaps, misaligned or enormous tensors
+    are damage, while a file that ends part-way through well-placed data was cut off.
+    """
+    end = 0
+    for name, _count, _type, offset, nbytes in sorted(tensors, key=lambda t: t[3]):
+        if nbytes > MAX_TENSOR_BYTES or offset > MAX_TENSOR_BYTES:
+            raise _Bad("damaged", f"tensor {name!r} claims {nbytes:,} bytes at {offset:,}, larger "
+                       "than any model")
+        if offset % alignment:
+            raise _Bad("damaged", f"tensor {name!r} starts at {offset:,}, not a multiple of {alignment}")
+        expected = (end + alignment - 1) // alignment * alignment
+        if offset != expected:
+            raise _Bad("damaged", f"tensor {name!r} starts at {offset:,}; the previous tensor "
+                       f"ends at {end:,}")
+        end = offset + nbytes
+    if end > data_size:
+        raise _Bad("incomplete", f"the file holds {data_size:,} bytes of tensor data; its header "
+                   f"describes {end:,}")
+    if tensors and data_size - end >= alignment:
+        # Writers pad the last tensor to the alignment and stop; more is a tensor that shrank.
+        raise _Bad("damaged", f"{data_size - end:,} bytes follow the last tensor's data")
+    return sum(t[1] for t in tensors)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -27,6 +28,7 @@ from desktop.chat.defaults import (
     default_system_prompt,
     save_chat_defaults,
 )
+from desktop.engine.threads import THREADS_KEY, automatic_threads, threads_setting
 from desktop.library.hardware import detect_machine
 from desktop.library.relocate import models_folder
 from desktop.paths import DataPaths
@@ -106,6 +108,17 @@ class SettingsDialog(QDialog):
 
         self.device = DeviceSection(store.settings, detect_machine().gpus, self)
         layout.addWidget(self.device)
+        engine = QGroupBox("Performance", self)
+        engine_form = QFormLayout(engine)
+        self.threads = QSpinBox(engine)
+        self.threads.setRange(0, max(64, os.cpu_count() or 1))
+        self.threads.setSpecialValueText(f"Automatic ({automatic_threads()})")
+        self.threads.setValue(threads_setting(store.settings) or 0)
+        self.threads.setAccessibleName("CPU threads")
+        self.threads.setToolTip("CPU threads the model uses. Automatic leaves a core free on "
+                                "small machines, so answers stay fast while other programs run.")
+        engine_form.addRow("Threads", self.threads)
+        layout.addWidget(engine)
 
         places = QGroupBox("Where things are kept", self)
         places_form = QFormLayout(places)
@@ -192,6 +205,7 @@ class SettingsDialog(QDialog):
         self.device.save(settings)
         settings.set(THEME_KEY, self.theme_choice.currentData())
         settings.set(FONT_SIZE_KEY, self.font_size.value())
+        settings.set(THREADS_KEY, self.threads.value())  # the next answer loads with it
         self.theme.mode = self.theme_choice.currentData()
         self.theme.font_size = self.font_size.value()
         self.theme.apply()

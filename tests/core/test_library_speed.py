@@ -179,7 +179,7 @@ def _gguf_with_tensors(path: Path, tensors: dict[str, int], experts: int, used: 
     infos, offset = [], 0
     for name, count in tensors.items():
         infos.append(string(name) + struct.pack("<IQIQ", 1, count, 0, offset))
-        offset += count * 4
+        offset += (count * 4 + 31) // 32 * 32  # tensor data starts aligned, as llama.cpp requires
     head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(keys)) + b"".join(keys + infos)
     head += b"\0" * (-len(head) % 32)
     path.write_bytes(head + b"\0" * offset)

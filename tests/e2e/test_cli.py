@@ -71,7 +71,7 @@ def test_bad_files_give_one_line_errors(openweight: Openweight, tmp_path: Path,
     assert openweight.run("models", "import", str(crashing_model_path)).returncode == 0
     result = openweight.run("chat", "hello")
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "stopped unexpectedly" in result.stderr
+    assert result.stderr.count("\n") == 1 and "stopped while loading" in result.stderr
     assert "Traceback" not in result.stderr
     db = sqlite3.connect(openweight.data_dir / "openweight.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
@@ -156,6 +158,25 @@ def test_failed_answers_show_their_error_and_retry(qtbot) -> None:  # noqa: ANN0
     with qtbot.waitSignal(widget.regenerate_requested) as signal:
         qtbot.mouseClick(widget.error_box.retry_button, Qt.MouseButton.LeftButton)
     assert signal.args == [1]
+    assert not widget.error_box.details_button.isVisible()  # nothing more to show
+
+
+def test_the_technical_detail_waits_behind_a_details_button(qtbot) -> None:  # noqa: ANN001
+    failed = message("assistant", status="failed",
+                     stats={"error_detail": "check_tensor_dims: tensor 'output.weight' not found"})
+    failed.error = "model.gguf is damaged: parts of it do not match what its header describes."
+    widget = MessageWidget(failed, [1], BlockRenderer(LIGHT))
+    qtbot.addWidget(widget)
+    widget.resize(640, 240)
+    widget.show()
+    box = widget.error_box
+    assert box.details_button.isVisible() and not box.detail.isVisible()
+    qtbot.mouseClick(box.details_button, Qt.MouseButton.LeftButton)
+    assert box.detail.isVisible() and "not found" in box.detail.text()
+    if folder := os.environ.get("OPENWEIGHT_SCREENSHOT_DIR"):
+        widget.grab().save(os.path.join(folder, "error-details.png"))
+    qtbot.mouseClick(box.details_button, Qt.MouseButton.LeftButton)
+    assert not box.detail.isVisible()
 
 
 def test_memory_marker_goes_before_the_first_message_the_model_still_sees() -> None:

@@ -87,7 +87,11 @@ def test_a_model_that_crashes_the_engine_shows_an_error(
     failed = last_answer_widget(window)
     assert failed.error_box.isVisible()
     text = failed.error_box.text.text()
-    assert "stopped unexpectedly" in text and "Traceback" not in text
+    assert "stopped while loading" in text and "Traceback" not in text
+    box = failed.error_box
+    assert box.details_button.isVisible() and not box.detail.isVisible()
+    qtbot.mouseClick(box.details_button, Qt.MouseButton.LeftButton)
+    assert box.detail.isVisible() and "GGML_ASSERT" in box.detail.text()  # one click away
     assert with_model.history.message(failed.message.id).status == "failed"
 
     good = with_model.models.default()

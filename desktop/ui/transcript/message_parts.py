@@ -75,18 +75,34 @@ class ErrorBox(QFrame):
         self.text = TextLabel(rich=False, parent=self)
         self.text.setAccessibleName("Error")
         layout.addWidget(self.text)
+        # The technical reason (llama.cpp's words, an exit signal) waits one click away.
+        self.detail = TextLabel(rich=False, parent=self)
+        self.detail.setObjectName("muted")
+        self.detail.setAccessibleName("Error details")
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setVisible(False)
+        layout.addWidget(self.detail)
         row = QHBoxLayout()
         self.retry_button = QPushButton("Retry", self)
         self.retry_button.setAccessibleName("Try this answer again")
         self.retry_button.clicked.connect(self.retry_requested)
         row.addWidget(self.retry_button)
+        self.details_button = QPushButton("Details", self)
+        self.details_button.setCheckable(True)
+        self.details_button.setAccessibleName("Show the technical details")
+        self.details_button.toggled.connect(self.detail.setVisible)
+        row.addWidget(self.details_button)
         row.addStretch(1)
         layout.addLayout(row)
         self.setVisible(False)
 
-    def set_error(self, text: str | None) -> None:
+    def set_error(self, text: str | None, detail: str = "") -> None:
         self.setVisible(bool(text))
         self.text.setText(text or "")
+        self.detail.setText(detail)
+        self.details_button.setVisible(bool(text and detail))
+        if not detail:
+            self.details_button.setChecked(False)
 
 
 class EditBox(QWidget):

@@ -151,7 +151,8 @@ class MessageWidget(QWidget):
         self.waiting.setVisible(self.streaming and not message.content and not message.reasoning)
         failed = message.status == "failed" or (message.error and message.status != "complete")
         self.error_box.set_error(
-            message.error or "The answer could not be finished." if failed else None
+            message.error or "The answer could not be finished." if failed else None,
+            str(message.stats.get("error_detail") or ""),
         )
         self.stats_label.setText("" if self.streaming else status_note(message))
         self.sources.set_sources(message.sources)
