@@ -14,15 +14,17 @@ from desktop.library.catalog import CatalogEntry
 from desktop.library.hardware import Fit
 from desktop.library.jobs import DownloadProgress, DownloadState
 from desktop.library.units import format_bytes
-from desktop.ui.models.catalog_tab import download_bar, entry_facts, show_download_progress
+from desktop.ui.models.catalog_tab import (
+    add_download_rows,
+    card_title_row,
+    entry_facts,
+    show_download_progress,
+)
 from desktop.ui.models.widgets import (
     OFFLINE_TOOLTIP,
     PAGE_STYLE,
-    error_label,
-    fit_badge,
     muted_label,
     show_error,
-    speed_badge,
 )
 
 _RUNNING = (
@@ -48,17 +50,7 @@ class RecommendationCard(QFrame):
         heading = QLabel("Recommended for this computer", self)
         heading.setObjectName("sectionHeader")
         layout.addWidget(heading)
-        top = QHBoxLayout()
-        top.setSpacing(10)
-        title = QLabel(entry.display_name, self)
-        title.setObjectName("cardTitle")
-        top.addWidget(title)
-        self.fit_badge = fit_badge(fit, self)
-        top.addWidget(self.fit_badge)
-        self.speed_badge = speed_badge(fit.speed, self)
-        top.addWidget(self.speed_badge)
-        top.addStretch(1)
-        layout.addLayout(top)
+        layout.addLayout(card_title_row(self, entry, fit))
         layout.addWidget(muted_label(entry_facts(entry), self))
         description = QLabel(entry.description, self)
         description.setWordWrap(True)
@@ -74,14 +66,7 @@ class RecommendationCard(QFrame):
         row.addStretch(1)
         layout.addSpacing(4)
         layout.addLayout(row)
-        self.bar = download_bar(self, f"Download progress of {entry.display_name}")
-        layout.addWidget(self.bar)
-        self.progress_label = muted_label("", self)
-        self.progress_label.setAccessibleName("Download progress")
-        self.progress_label.hide()
-        layout.addWidget(self.progress_label)
-        self.error = error_label(self)
-        layout.addWidget(self.error)
+        add_download_rows(self, layout, entry)
 
     def _download_text(self) -> str:
         return f"Download {self.entry.display_name} ({format_bytes(self.entry.size_bytes)})"

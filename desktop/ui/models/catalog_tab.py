@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop.library.catalog import CatalogEntry
 from desktop.library.filenames import split_part_names
-from desktop.library.hardware import Machine
+from desktop.library.hardware import Fit, Machine
 from desktop.library.jobs import DownloadProgress, DownloadState
 from desktop.library.units import format_bytes
 from desktop.ui.models.downloads_tab import progress_text
@@ -63,16 +63,7 @@ class CatalogCard(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(4)
-        top = QHBoxLayout()
-        top.setSpacing(10)
-        title = QLabel(entry.display_name, self)
-        title.setObjectName("cardTitle")
-        top.addWidget(title)
-        self.fit_badge = fit_badge(fit, self)
-        top.addWidget(self.fit_badge)
-        self.speed_badge = speed_badge(fit.speed, self)
-        top.addWidget(self.speed_badge)
-        top.addStretch(1)
+        top = card_title_row(self, entry, fit)
         self.download_button = QPushButton("Download", self)
         if fit.level != "too_large":  # still allowed, but not the obvious next step
             self.download_button.setObjectName("primaryButton")
@@ -87,14 +78,7 @@ class CatalogCard(QFrame):
         self.fit_reason = muted_label(fit.summary, self)
         layout.addWidget(self.fit_reason)
         # A download started here shows how it goes here, not only under Downloads.
-        self.bar = download_bar(self, f"Download progress of {entry.display_name}")
-        layout.addWidget(self.bar)
-        self.progress_label = muted_label("", self)
-        self.progress_label.setAccessibleName("Download progress")
-        self.progress_label.hide()
-        layout.addWidget(self.progress_label)
-        self.error = error_label(self)
-        layout.addWidget(self.error)
+        add_download_rows(self, layout, entry)
         self.failed = False
 
     @property
@@ -106,6 +90,36 @@ class CatalogCard(QFrame):
         self.failed = p.state == DownloadState.FAILED
         show_error(self.error, p.message if self.failed else None)
         show_download_progress(self.bar, self.progress_label, p)
+
+
+def card_title_row(card: QWidget, entry: CatalogEntry, fit: Fit) -> QHBoxLayout:
+    """A model card's first row: its name, then its memory and speed badges (kept on the card
+    as fit_badge and speed_badge)."""
+    top = QHBoxLayout()
+    top.setSpacing(10)
+    title = QLabel(entry.display_name, card)
+    title.setObjectName("cardTitle")
+    top.addWidget(title)
+    card.fit_badge = fit_badge(fit, card)  # type: ignore[attr-defined]
+    top.addWidget(card.fit_badge)  # type: ignore[attr-defined]
+    card.speed_badge = speed_badge(fit.speed, card)  # type: ignore[attr-defined]
+    top.addWidget(card.speed_badge)  # type: ignore[attr-defined]
+    top.addStretch(1)
+    return top
+
+
+def add_download_rows(card: QWidget, layout: QVBoxLayout, entry: CatalogEntry) -> None:
+    """A card's own download progress: a bar, a line of text and an error (card.bar,
+    card.progress_label, card.error), all hidden until a download starts."""
+    card.bar = download_bar(card, f"Download progress of {entry.display_name}")  # type: ignore[attr-defined]
+    layout.addWidget(card.bar)  # type: ignore[attr-defined]
+    label = muted_label("", card)
+    label.setAccessibleName("Download progress")
+    label.hide()
+    card.progress_label = label  # type: ignore[attr-defined]
+    layout.addWidget(label)
+    card.error = error_label(card)  # type: ignore[attr-defined]
+    layout.addWidget(card.error)  # type: ignore[attr-defined]
 
 
 def download_bar(parent: QWidget, name: str) -> QProgressBar:
