@@ -49,6 +49,11 @@ def effective_settings(store: Store, settings: ChatSettings) -> ChatSettings:
     return settings.merged_over(chat_defaults(store.settings))
 
 
+def with_draft(messages: list[dict[str, Any]], draft: str) -> list[dict[str, Any]]:
+    """The prompt's messages with an unsent draft as the user's next message, when there is one."""
+    return messages + [{"role": "user", "content": draft}] if draft.strip() else messages
+
+
 def conversation_prompt(store: Store, conversation_id: int, up_to: int | None = None,
                         draft: str = "") -> Prompt:
     """The prompt for the answer after message up_to (default: the current branch's end),
@@ -56,9 +61,7 @@ def conversation_prompt(store: Store, conversation_id: int, up_to: int | None = 
     conv = store.history.conversation(conversation_id)
     branch = store.history.branch(conversation_id, up_to) if up_to else store.history.branch(
         conversation_id)
-    messages = prompt_messages(conv.system_prompt, branch)
-    if draft.strip():
-        messages.append({"role": "user", "content": draft})
+    messages = with_draft(prompt_messages(conv.system_prompt, branch), draft)
     return Prompt(messages, effective_settings(store, conv.settings))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,8 @@ from desktop.documents import (
     embedder_factory,
 )
 from desktop.documents.retrieval import mark, snippet_for
-from desktop.engine.engines import build_engines
+from desktop.engine.engines import Engines, build_engines
+from desktop.store import Store
 
 
 def register(subparsers: Any) -> None:
@@ -145,11 +148,27 @@ class _TerminalProgress:
         sys.stderr.flush()
 
 
-def index_command(args: argparse.Namespace) -> int:
+@contextmanager
+def _index_and_engines(args: argparse.Namespace) -> Iterator[tuple[Store, Engines, DocumentIndex]]:
+    """The history (for the installed models), the engines (for embeddings) and the index,
+    closed together whatever happens; a documents problem becomes one line."""
     store = open_store(args)
     engines = build_engines(store)
-    index = _index(args)
     try:
+        index = _index(args)
+        try:
+            yield store, engines, index
+        except DocumentsError as exc:
+            raise UserError(str(exc)) from None
+        finally:
+            index.close()
+    finally:
+        engines.close()
+        store.close()
+
+
+def index_command(args: argparse.Namespace) -> int:
+    with _index_and_engines(args) as (store, engines, index):
         names = [index.get(args.name).name] if args.name else [c.name for c in index.collections()]
         if not names:
             raise UserError("No collections yet. Make one with: openweight docs add NAME FOLDER")
@@ -164,12 +183,6 @@ def index_command(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             raise UserError("Indexing stopped; every file finished so far is kept. Run "
                             "'openweight docs index' again to go on.") from None
-    except DocumentsError as exc:
-        raise UserError(str(exc)) from None
-    finally:
-        index.close()
-        engines.close()
-        store.close()
     if args.json:
         print_json([{**s.__dict__, "skipped": [{"path": p, "reason": r} for p, r in s.skipped]}
                     for s in summaries])
@@ -190,20 +203,11 @@ def index_command(args: argparse.Namespace) -> int:
 
 
 def search_command(args: argparse.Namespace) -> int:
-    store = open_store(args)
-    engines = build_engines(store)
-    index = _index(args)
-    try:
+    with _index_and_engines(args) as (store, engines, index):
         collection = index.get(args.name)
         retriever = Retriever(index, embedder_factory(engines.local.embed, store.models.all))
         hits = retriever.search([collection.name], args.query, args.limit,
                                 "bm25" if args.bm25 else "hybrid")
-    except DocumentsError as exc:
-        raise UserError(str(exc)) from None
-    finally:
-        index.close()
-        engines.close()
-        store.close()
     if args.json:
         print_json([{"path": h.path, "page": h.page, "heading": h.heading, "score": round(h.score, 4),
                      "bm25_rank": h.bm25_rank, "vector_rank": h.vector_rank, "text": h.text,

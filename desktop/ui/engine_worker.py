@@ -19,6 +19,7 @@ from desktop.chat.prompt import (
     effective_settings,
     prompt_messages,
     template_variables,
+    with_draft,
 )
 from desktop.chat.retrieval import DocumentSources
 from desktop.chat.session import ChatError, ChatSession
@@ -212,9 +213,7 @@ class EngineWorker(QObject):
             model = found or self.store.models.default()
             if model is None:
                 raise ChatError("No model is installed yet.")
-            messages = prompt_messages(system_prompt, [])
-            if draft.get("text", "").strip():
-                messages.append({"role": "user", "content": draft["text"]})
+            messages = with_draft(prompt_messages(system_prompt, []), draft.get("text", ""))
             prompt = Prompt(messages, effective_settings(self.store, settings))
         settings = prompt.settings
         engine = self.engines.for_model(model)
