@@ -252,7 +252,7 @@ def main() -> int:
         folder = corpus(tmp / "corpus", args.licences)
         model_path = embedding_model_path()
         model = model_from_file(model_path, "all-MiniLM-L6-v2")
-        embedder_for = embedder_factory(engine.embed, lambda: [model])
+        embedder_for = embedder_factory(engine, lambda: [model])
         threads = physical_cores()
         results["model"] = {"name": model.name, "file": model_path.name, "threads": threads}
 
@@ -276,7 +276,7 @@ def main() -> int:
         texts = [r[0] for r in index.conn.execute("SELECT text FROM passages ORDER BY id")]
         texts = texts[:args.embed_sample]
         results["embedding"] = embedding_throughput(
-            engine, Embedder(engine.embed, model), texts, model_path, threads, tmp)
+            engine, Embedder(engine, model), texts, model_path, threads, tmp)
         say(f"  {results['embedding']}")
         index.close()
 

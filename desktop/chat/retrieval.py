@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.documents import DocumentIndex, Retriever, Source, embedder_factory
-from desktop.documents.embedder import EmbedFunction
+from desktop.documents.embedder import EmbeddingEngine
 from desktop.store.records import ModelFile
 
 MAX_SOURCES = 6
@@ -20,10 +20,10 @@ SHARE_OF_CONTEXT = 0.5  # passages may take at most half the window; the rest is
 class DocumentSources:
     """Retrieval for chats; use from one thread (it opens its connection on first use)."""
 
-    def __init__(self, index_path: Path | str, embed: EmbedFunction,
+    def __init__(self, index_path: Path | str, engine: EmbeddingEngine,
                  installed: Callable[[], list[ModelFile]]) -> None:
         self.index_path = index_path
-        self._embedder_for = embedder_factory(embed, installed)
+        self._embedder_for = embedder_factory(engine, installed)
         self._retriever: Retriever | None = None
 
     def retrieve(self, collections: list[str], question: str, budget_tokens: int,

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 0:
         raise UserError("--threads takes 0 (automatic) or a number of threads.")
     engines = build_engines(store, threads=args.threads)
-    documents = DocumentSources(paths_for(args).documents_database, engines.local.embed,
+    documents = DocumentSources(paths_for(args).documents_database, engines.local,
                                 store.models.all)
     session = ChatSession(store, engines, documents)
     started: int | None = None  # the chat this command opened, if it was not given one

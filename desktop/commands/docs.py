@@ -172,7 +172,7 @@ def index_command(args: argparse.Namespace) -> int:
         names = [index.get(args.name).name] if args.name else [c.name for c in index.collections()]
         if not names:
             raise UserError("No collections yet. Make one with: openweight docs add NAME FOLDER")
-        embedder_for = embedder_factory(engines.local.embed, store.models.all)
+        embedder_for = embedder_factory(engines.local, store.models.all)
         if not any(m.kind == "embedding" for m in store.models.all()) and not args.json:
             print(f"No embedding model is installed, so search uses keywords only. For search "
                   f"by meaning, download one: openweight models download {DEFAULT_EMBEDDING_MODEL}",
@@ -205,7 +205,7 @@ def index_command(args: argparse.Namespace) -> int:
 def search_command(args: argparse.Namespace) -> int:
     with _index_and_engines(args) as (store, engines, index):
         collection = index.get(args.name)
-        retriever = Retriever(index, embedder_factory(engines.local.embed, store.models.all))
+        retriever = Retriever(index, embedder_factory(engines.local, store.models.all))
         hits = retriever.search([collection.name], args.query, args.limit,
                                 "bm25" if args.bm25 else "hybrid")
     if args.json:

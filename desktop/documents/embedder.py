@@ -7,13 +7,19 @@ prefixes live here, per model family, and the engine only ever sees finished tex
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from desktop.documents.index import Collection
+from desktop.documents.passages import ModelTokenCounter, estimate_tokens
+from desktop.engine.api import EngineError
 from desktop.store.records import ModelFile
+
+log = logging.getLogger("openweight.documents")
 
 # The catalog's embedding model suggested when none is installed: bge-small-en-v1.5 (Q8_0,
 # 37 MB, 384 dimensions, 512 tokens, MIT). Our passages are ~200 tokens, so a longer window
@@ -22,7 +28,14 @@ from desktop.store.records import ModelFile
 # a laptop CPU. Multilingual folders are better served by Qwen3-Embedding or EmbeddingGemma.
 DEFAULT_EMBEDDING_MODEL = "bge-small-en-v1.5"
 
-EmbedFunction = Callable[[ModelFile, list[str]], list[list[float]]]
+
+
+class EmbeddingEngine(Protocol):
+    """What documents need of an engine: LocalEngine, or the window's way to it."""
+
+    def embed(self, model: ModelFile, texts: list[str]) -> list[list[float]]: ...
+
+    def token_counts(self, model: ModelFile, texts: list[str]) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -54,12 +67,13 @@ def prefixes_for(model: ModelFile) -> Prefixes:
 
 
 class Embedder:
-    """One embedding model, used through an engine's embed(model, texts)."""
+    """One embedding model, used through an engine that runs it."""
 
-    def __init__(self, embed: EmbedFunction, model: ModelFile) -> None:
-        self._embed = embed
+    def __init__(self, engine: EmbeddingEngine, model: ModelFile) -> None:
+        self._engine = engine
         self.model = model
         self.prefixes = prefixes_for(model)
+        self._tokens = ModelTokenCounter(lambda words: engine.token_counts(model, words))
 
     @property
     def name(self) -> str:
@@ -72,10 +86,20 @@ class Embedder:
     def query(self, text: str) -> np.ndarray:
         return self._vectors([self.prefixes.query + text])[0]
 
+    def counter_for(self, text: str) -> Callable[[str], int]:
+        """Counts tokens of parts of text in this model's tokens, so passages fit what the
+        model reads; an estimate if the engine cannot count (embedding then reports why)."""
+        try:
+            self._tokens.learn(text)
+        except EngineError as exc:
+            log.warning("sizing passages by estimate: %s", exc)
+            return estimate_tokens
+        return self._tokens
+
     def _vectors(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        matrix = np.asarray(self._embed(self.model, texts), dtype=np.float32)
+        matrix = np.asarray(self._engine.embed(self.model, texts), dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True)
         return matrix / np.maximum(norms, 1e-12)
 
@@ -91,12 +115,12 @@ def choose_embedding_model(installed: list[ModelFile], wanted: str | None) -> Mo
     return embedding[0] if embedding else None
 
 
-def embedder_factory(embed: EmbedFunction, installed: Callable[[], list[ModelFile]]
+def embedder_factory(engine: EmbeddingEngine, installed: Callable[[], list[ModelFile]]
                      ) -> Callable[[Collection], Embedder | None]:
     """embedder_for(collection): the installed model a collection's vectors come from."""
 
     def embedder_for(collection: Collection) -> Embedder | None:
         model = choose_embedding_model(installed(), collection.model)
-        return Embedder(embed, model) if model is not None else None
+        return Embedder(engine, model) if model is not None else None
 
     return embedder_for

@@ -21,7 +21,7 @@ import numpy as np
 
 from desktop.documents.embedder import Embedder
 from desktop.documents.index import Collection, DocumentIndex, FileRecord
-from desktop.documents.passages import Passage, split_passages
+from desktop.documents.passages import Passage, document_text, estimate_tokens, split_passages
 from desktop.documents.readers import SkipFile, read_document, size_problem
 from desktop.documents.scan import FoundFile, ScanResult, scan
 
@@ -149,7 +149,7 @@ class IndexJob:
                     if item.record else ([], [])
                 item.passages = [Passage(i, t, None, "", 0, 0, 0) for i, t in enumerate(texts)]
             else:
-                self._read(index, collection, item, summary, progress)
+                self._read(index, collection, item, summary, embedder)
                 progress.bytes_done += item.found.size
             if item.passages or item.reembed_only:
                 pending.append(item)
@@ -181,7 +181,9 @@ class IndexJob:
             if record is None or record.size != f.size or record.mtime_ns != f.mtime_ns:
                 work.append(_Work(f, record))
             elif record.state == "indexed" and model and record.model != model and record.passages:
-                work.append(_Work(f, record, reembed_only=True))
+                # Passages cut by an estimate (BM25 alone) are cut again in the model's own
+                # tokens; those cut for another model are near enough to embed as they are.
+                work.append(_Work(f, record, reembed_only=record.model is not None))
             else:
                 summary.unchanged += 1
         for path, reason in found.problems.items():
@@ -199,7 +201,7 @@ class IndexJob:
         return work
 
     def _read(self, index: DocumentIndex, collection: Collection, item: _Work,
-              summary: IndexSummary, progress: IndexProgress) -> None:
+              summary: IndexSummary, embedder: Embedder | None) -> None:
         path = Path(item.found.path)
         try:
             before = path.stat()
@@ -208,7 +210,10 @@ class IndexJob:
                 raise SkipFile(problem)  # before hashing: a 1 GB log is not even read once
             digest = _sha256(path)
             record = item.record
-            if record is not None and record.sha256 == digest and record.state == "indexed":
+            # Passages cut by an estimate are cut again once a model can count their tokens.
+            recut = embedder is not None and record is not None and record.model is None
+            if (record is not None and record.sha256 == digest and record.state == "indexed"
+                    and not (recut and record.passages)):
                 # Same bytes under a new date: nothing to read again.
                 index.touch_file(record.id, before.st_size, before.st_mtime_ns)
                 if summary.model and record.model != summary.model and record.passages:
@@ -226,7 +231,8 @@ class IndexJob:
             item.sha256 = digest
             item.found = FoundFile(item.found.path, before.st_size, before.st_mtime_ns,
                                    item.found.root)
-            item.passages = split_passages(document)
+            count = embedder.counter_for(document_text(document)) if embedder else estimate_tokens
+            item.passages = split_passages(document, count=count)
         except SkipFile as exc:
             reason = str(exc)
             # A file that changed mid-read gets no date, so the next pass reads it again.

@@ -20,8 +20,43 @@ CHARS_PER_TOKEN = 4.0  # WordPiece/BPE on English prose; code and other scripts 
 
 
 def estimate_tokens(text: str) -> int:
-    """Tokens a text takes, estimated without a tokenizer (the embedding model runs elsewhere)."""
+    """Tokens a text takes, estimated without a tokenizer (for BM25-only collections)."""
     return max(1, round(len(text) / CHARS_PER_TOKEN))
+
+
+_WORD = re.compile(r"\S+")
+LONGEST_WORD = 200  # longer "words" (base64, minified code) are estimated, not sent
+
+
+class ModelTokenCounter:
+    """Tokens as an embedding model counts them, word by word.
+
+    Tokenizers split text at spaces before anything else, so a text's count is the sum of
+    its words' counts (give or take one where words meet). The model runs in an engine host,
+    so each distinct word is counted there once: learn() sends a document's new words in one
+    request, and counting passages afterwards needs no more round trips.
+    """
+
+    REMEMBERED = 200_000  # distinct words kept; a wider vocabulary starts afresh
+
+    def __init__(self, count_words: Callable[[list[str]], list[int]]) -> None:
+        self._count_words = count_words
+        self._known: dict[str, int] = {}
+
+    def learn(self, text: str) -> None:
+        new = sorted({w for w in _WORD.findall(text)
+                      if w not in self._known and len(w) <= LONGEST_WORD})
+        if len(self._known) + len(new) > self.REMEMBERED:
+            self._known.clear()
+        for start in range(0, len(new), 4096):  # keeps each request a modest size
+            words = new[start:start + 4096]
+            self._known.update(zip(words, self._count_words(words), strict=True))
+
+    def __call__(self, text: str) -> int:
+        known = self._known
+        # An unknown long word is dense (base64 and the like): about two characters a token.
+        return max(1, sum(known[w] if w in known else len(w) // 2 + 1
+                          for w in _WORD.findall(text)))
 
 
 @dataclass
@@ -79,22 +114,28 @@ def _split_long(text: str, start: int, end: int, target: int,
         cuts = [m.end() for m in re.finditer(r"\s+", text[start:end])]
         cuts = [start + c for c in cuts]
     if not cuts:  # one enormous word (base64, a minified line): cut by size
-        step = int(target * CHARS_PER_TOKEN)
+        step = _step(text[start:end], target, count)
         cuts = list(range(start + step, end, step))
     position = start
     for cut in [*cuts, end]:
         if cut <= position:
             continue
         if count(text[position:cut]) > target:
-            yield from _hard_cut(position, cut, target)
+            yield from _hard_cut(text, position, cut, target, count)
             position = cut
         else:
             yield position, cut
             position = cut
 
 
-def _hard_cut(start: int, end: int, target: int) -> Iterator[tuple[int, int]]:
-    step = int(target * CHARS_PER_TOKEN)
+def _step(text: str, target: int, count: Callable[[str], int]) -> int:
+    """Characters that hold about target tokens of text, by its own density."""
+    return max(1, int(target * len(text) / max(1, count(text))))
+
+
+def _hard_cut(text: str, start: int, end: int, target: int,
+              count: Callable[[str], int]) -> Iterator[tuple[int, int]]:
+    step = _step(text[start:end], target, count)
     for position in range(start, end, step):
         yield position, min(end, position + step)
 

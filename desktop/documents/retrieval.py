@@ -21,6 +21,7 @@ from desktop.documents.passages import estimate_tokens
 
 RRF_K = 60  # the constant from Cormack et al.; ranks past ~60 barely count
 CANDIDATES = 50  # from each list before fusing
+COMMON_SHARE = 0.3  # a word in more passages than this share is left out of BM25
 
 _STOP = set("""a about above after again against all am an and any are as at be because been
 before being below between both but by can could did do does doing down during each few for
@@ -133,6 +134,10 @@ class Retriever:
         self.index = index
         self.embedder_for = embedder_for or (lambda c: None)
         self._vectors = _VectorCache()
+        # how many passages hold each word, kept while the collections' generations add up to
+        # the first value (a stale count would only change which common words are skipped);
+        # the second value is the number of passages
+        self._frequencies: tuple[int, int, dict[str, int]] = (-1, 0, {})
 
     def search(self, names: list[str], query: str, limit: int = 10,
                mode: str = "hybrid") -> list[Hit]:
@@ -201,7 +206,7 @@ class Retriever:
     # -- the two rankings ----------------------------------------------------------------
 
     def _bm25(self, collection: Collection, query: str) -> list[int]:
-        words = query_words(query)
+        words = self._distinctive(query_words(query))
         if not words:
             return []
         match = " OR ".join(f'"{w}"' for w in words)
@@ -222,6 +227,29 @@ class Retriever:
                 " ORDER BY bm25(passages_fts, 1.0, 0.5) LIMIT ?",
                 (match, collection.id, CANDIDATES)).fetchall()
         return [r[0] for r in rows]
+
+    def _distinctive(self, words: list[str]) -> list[str]:
+        """The query's words less those in so many passages that they barely rank.
+
+        Scoring costs time for every passage a word is in, and a word in a fifth of all
+        passages adds almost nothing to BM25 (its weight, log(N/n), is near zero), so
+        such words are left out unless nothing else is left."""
+        if len(words) < 2:
+            return words
+        state = self.index.conn.execute(
+            "SELECT coalesce(sum(generation), 0) FROM collections").fetchone()[0]
+        if self._frequencies[0] != state:
+            total = self.index.conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+            self._frequencies = (state, total, {})
+        _, total, known = self._frequencies
+        for word in words:
+            if word not in known:
+                known[word] = self.index.conn.execute(
+                    "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                    (f'"{word}"',)).fetchone()[0]
+        counts = {w: known[w] for w in words}
+        kept = [w for w in words if counts[w] <= total * COMMON_SHARE]
+        return kept or sorted(words, key=counts.__getitem__)[:2]
 
     def _other_collections(self, collection: Collection) -> bool:
         row = self.index.conn.execute(

@@ -342,6 +342,14 @@ class EngineClient:
                 raise EngineLoadError.from_event(event)
         raise EngineCrashed("The model engine stopped without answering.")
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        for event in self.request("tokens", "counting tokens", texts=texts):
+            if event.get("event") == "token_counts":
+                return [int(n) for n in event["counts"]]
+            if event.get("event") == "error":
+                raise EngineLoadError.from_event(event)
+        raise EngineCrashed("The model engine stopped without answering.")
+
     def info(self) -> dict[str, Any]:
         for event in self.request("info", "reading system information"):
             if event.get("event") == "info":

@@ -127,6 +127,9 @@ def main() -> int:
                 emit(final)
             elif op == "embed":
                 emit({"event": "embedded", "vectors": engine.embed(list(message["texts"]))})
+            elif op == "tokens":
+                emit({"event": "token_counts",
+                      "counts": engine.token_counts(list(message["texts"]))})
             elif op == "count":
                 tokens = engine.count_tokens(message["messages"], message.get("template_vars", {}))
                 emit({"event": "counted", "tokens": tokens, "n_ctx": engine.llm.n_ctx()})

@@ -322,6 +322,12 @@ class LlamaEngine:
         except (RuntimeError, ValueError) as exc:
             raise EngineError(f"The embedding model failed: {exc}") from None
 
+    def token_counts(self, texts: list[str]) -> list[int]:
+        """Tokens of each text alone: no BOS, special tokens read as plain text."""
+        llm = self._require()
+        return [len(llm.tokenize(t.encode("utf-8", "replace"), add_bos=False, special=False))
+                for t in texts]
+
     # -- generation ----------------------------------------------------------------------
 
     def request_stop(self) -> None:

@@ -133,14 +133,26 @@ class LocalEngine:
         if self._owner is not None:
             return self._owner.embed(model, texts)
         with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = self.make_client()
-            options = self.load_options(model, None, embedding=True)
-            self._embedder.load(options)
+            embedder = self._embedding_host(model)
             vectors: list[list[float]] = []
             for start in range(0, len(texts), EMBED_BATCH):
-                vectors.extend(self._embedder.embed(texts[start:start + EMBED_BATCH]))
+                vectors.extend(embedder.embed(texts[start:start + EMBED_BATCH]))
             return vectors
+
+    def token_counts(self, model: ModelFile, texts: list[str]) -> list[int]:
+        """How many tokens each text is to an embedding model (its own tokenizer, no special
+        tokens), so passages can be sized to what the model reads."""
+        if self._owner is not None:
+            return self._owner.token_counts(model, texts)
+        with self._embedder_lock:
+            return self._embedding_host(model).token_counts(texts)
+
+    def _embedding_host(self, model: ModelFile) -> EngineClient:
+        """The embedding host with model loaded; call holding _embedder_lock."""
+        if self._embedder is None:
+            self._embedder = self.make_client()
+        self._embedder.load(self.load_options(model, None, embedding=True))
+        return self._embedder
 
     # -- the rest ------------------------------------------------------------------------
 

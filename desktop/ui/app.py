@@ -185,16 +185,26 @@ def attach_documents(window: MainWindow, store: Store, paths: DataPaths,
     start-up when collections exist, so that changes to watched folders are indexed while
     the app runs. Indexing embeds through the chat's engine (one embedding host for both)."""
     from desktop.engine.api import EngineError
+    from desktop.engine.local import LocalEngine
     from desktop.store.records import ModelFile
 
     built: list[Any] = []
 
-    def embed(model: ModelFile, texts: list[str]) -> list[list[float]]:
-        bridge.worker.opened.wait(30)
-        engines = bridge.worker.engines
-        if engines is None:
-            raise EngineError("The model engine is not running.", "crash")
-        return engines.local.embed(model, texts)
+    class WorkerEngine:
+        """The chat worker's local engine, once it is open (one embedding host for both)."""
+
+        def local(self) -> LocalEngine:
+            bridge.worker.opened.wait(30)
+            engines = bridge.worker.engines
+            if engines is None:
+                raise EngineError("The model engine is not running.", "crash")
+            return engines.local
+
+        def embed(self, model: ModelFile, texts: list[str]) -> list[list[float]]:
+            return self.local().embed(model, texts)
+
+        def token_counts(self, model: ModelFile, texts: list[str]) -> list[int]:
+            return self.local().token_counts(model, texts)
 
     def installed() -> list[ModelFile]:
         """Read in the indexing thread, which needs its own connection (DESIGN rule 6)."""
@@ -208,7 +218,7 @@ def attach_documents(window: MainWindow, store: Store, paths: DataPaths,
         if not built:
             from desktop.ui.documents.indexing import DocumentsIndexing
 
-            built.append(DocumentsIndexing(paths.documents_database, embed, installed,
+            built.append(DocumentsIndexing(paths.documents_database, WorkerEngine(), installed,
                                            parent=window))
             built[0].start_watching()
         return built[0]

@@ -100,7 +100,7 @@ class EngineWorker(QObject):
         self.engines = build_engines(self.store, self.make_client)
         # Chats that use document collections get their sources from the documents index.
         documents = DocumentSources(self.database.with_name("documents.sqlite3"),
-                                    self.engines.local.embed, self.store.models.all)
+                                    self.engines.local, self.store.models.all)
         self.session = ChatSession(self.store, self.engines, documents)
         self.opened.set()
 

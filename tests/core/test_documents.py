@@ -184,6 +184,33 @@ def test_index_search_and_incremental_updates(tmp_path: Path, corpus: Path) -> N
     index.close()
 
 
+def test_words_in_most_passages_are_left_out_of_keyword_ranking(tmp_path: Path) -> None:
+    # Scoring a word costs time for every passage holding it, and one in most passages
+    # barely ranks; such words are skipped unless nothing else is left.
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for i in range(10):
+        bird = "The kingfisher dives for fish. " if i == 7 else ""
+        (folder / f"note{i}.txt").write_text(f"Garden notes, day {i}. {bird}Rain again.\n")
+    db = tmp_path / "documents.sqlite3"
+    index = DocumentIndex(db)
+    index.create("Garden", [str(folder)])
+    index_all(db)
+    retriever = Retriever(index)
+    assert retriever._distinctive(["garden", "kingfisher", "rain"]) == ["kingfisher"]
+    [hit] = retriever.search(["Garden"], "garden kingfisher rain", 3, "bm25")
+    assert hit.path.endswith("note7.txt")
+    # Only common words: the rarest two are kept and still find passages.
+    assert len(retriever.search(["Garden"], "garden rain notes", 20, "bm25")) == 10
+    # The counts follow the index: once most notes mention the bird, it is common too.
+    for i in range(10):
+        rain = " Rain at last." if i == 3 else ""
+        (folder / f"note{i}.txt").write_text(f"Garden notes, day {i}. A kingfisher.{rain}\n")
+    index_all(db)
+    assert retriever._distinctive(["garden", "kingfisher", "rain"]) == ["rain"]
+    index.close()
+
+
 def test_bad_input_is_listed_and_the_rest_indexed(tmp_path: Path, corpus: Path) -> None:
     bad = corpus / "bad"
     bad.mkdir()

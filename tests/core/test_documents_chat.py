@@ -59,7 +59,7 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
     store = Store(tmp_path / "history.sqlite3")
     model = import_model(store, str(test_model_path))
     engines = build_engines(store)
-    documents = DocumentSources(herons, engines.local.embed, store.models.all)
+    documents = DocumentSources(herons, engines.local, store.models.all)
     session = ChatSession(store, engines, documents)
     conv = store.history.create_conversation(
         model=model.name, settings=ChatSettings(context_length=512, max_tokens=8, temperature=0))

@@ -10,6 +10,7 @@ import pytest
 
 from desktop.documents import DocumentIndex, Embedder, IndexJob, Retriever, embedder_factory
 from desktop.documents.embedder import prefixes_for
+from desktop.documents.passages import CHARS_PER_TOKEN, TARGET_TOKENS
 from desktop.engine.local import LocalEngine
 from desktop.library.importing import model_from_file
 from desktop.store.records import ModelFile
@@ -70,13 +71,14 @@ def test_bm25_collection_becomes_hybrid_and_finds_meaning(tmp_path: Path, engine
     assert plain.indexed == 3 and index.status("Pets").embedded_passages == 0
 
     installed: list[ModelFile] = []
-    embedder_for = embedder_factory(engine.embed, lambda: installed)
+    embedder_for = embedder_factory(engine, lambda: installed)
     question = "Which feline animals live with people?"
     assert Retriever(index, embedder_for).search(["Pets"], question, 3) == []  # no shared word
 
-    installed.append(minilm)  # an embedding model is installed: vectors are added, not re-read
+    # An embedding model is installed: the files are cut again in its tokens and embedded.
+    installed.append(minilm)
     [hybrid] = IndexJob(db, embedder_for=embedder_for).run()
-    assert (hybrid.indexed, hybrid.embedded, hybrid.model) == (0, 3, "all-MiniLM-L6-v2")
+    assert (hybrid.indexed, hybrid.model) == (3, "all-MiniLM-L6-v2")
     status = index.status("Pets")
     assert status.embedded_passages == status.passages == 3 and status.model == "all-MiniLM-L6-v2"
 
@@ -89,6 +91,37 @@ def test_bm25_collection_becomes_hybrid_and_finds_meaning(tmp_path: Path, engine
     [more] = IndexJob(db, embedder_for=embedder_for).run()
     assert (more.indexed, more.unchanged, more.embedded) == (1, 3, 0)
     assert index.status("Pets").embedded_passages == 4
-    embedder = Embedder(engine.embed, minilm)
+    embedder = Embedder(engine, minilm)
     assert embedder.query("hello").shape == (384,)
+    index.close()
+
+
+def test_passages_are_sized_in_the_embedding_models_tokens(tmp_path: Path, engine: LocalEngine,
+                                                           minilm: ModelFile) -> None:
+    # Hex dumps and identifiers take far more tokens than four characters each: cut by an
+    # estimate, their passages would run past the model's 512-token window and lose the rest.
+    dense = "\n\n".join(
+        " ".join(f"0x{(i * 7919 + j * 104729) % 65536:04x}u8_{j}" for j in range(40))
+        for i in range(30))
+    prose = "\n\n".join("The heron waits by the reeds for a fish to pass. " * 6 for _ in range(8))
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "dump.txt").write_text(dense)
+    (folder / "notes.txt").write_text(prose)
+    db = tmp_path / "documents.sqlite3"
+    index = DocumentIndex(db)
+    index.create("Mixed", [str(folder)])
+    [summary] = IndexJob(db, embedder_for=embedder_factory(engine, lambda: [minilm])).run()
+    assert summary.indexed == 2
+    for name in ("dump.txt", "notes.txt"):
+        record = index.files(index.get("Mixed").id)[str(folder / name)]
+        texts = [t for _, t in index.file_passages(record.id)]
+        real = engine.token_counts(minilm, texts)
+        stored = [r[0] for r in index.conn.execute(
+            "SELECT tokens FROM passages WHERE file_id = ? ORDER BY seq", (record.id,))]
+        # Counted word by word, the stored sizes are the model's own within a few per cent.
+        assert all(abs(s - r) <= max(3, r * 0.05) for s, r in zip(stored, real, strict=True))
+        assert max(real) <= TARGET_TOKENS * 1.1 and len(texts) > 1
+        if name == "dump.txt":  # more passages than an estimate would have cut
+            assert len(texts) > 1.5 * len(dense) / CHARS_PER_TOKEN / TARGET_TOKENS
     index.close()

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.documents import IndexJob, IndexProgress, IndexSummary, embedder_factory
-from desktop.documents.embedder import EmbedFunction
+from desktop.documents.embedder import EmbeddingEngine
 from desktop.documents.watcher import Watcher
 from desktop.store.records import ModelFile
 from desktop.ui.tasks import BackgroundTasks
@@ -26,12 +26,12 @@ class DocumentsIndexing(QObject):
     finished = Signal(object, object)  # list[IndexSummary] (None if it failed), error text
     running_changed = Signal(bool)
 
-    def __init__(self, index_path: Path, embed: EmbedFunction,
+    def __init__(self, index_path: Path, engine: EmbeddingEngine,
                  installed: Callable[[], list[ModelFile]], *, watch: bool = True,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.index_path = index_path
-        self.embed = embed
+        self.engine = engine
         self.installed = installed
         self.tasks = BackgroundTasks("documents-index", self)
         self.job: IndexJob | None = None
@@ -57,7 +57,7 @@ class DocumentsIndexing(QObject):
         if self.job is not None:
             self._queued = (self._queued or set()) | set(names or [])
             return
-        job = IndexJob(self.index_path, names, embedder_factory(self.embed, self.installed))
+        job = IndexJob(self.index_path, names, embedder_factory(self.engine, self.installed))
         self.job = job
 
         def work(progress: Callable[[Any], None]) -> list[IndexSummary]:
