@@ -129,10 +129,11 @@ class ChatSession:
             messages = prompt.messages
             collections = self.history.conversation(conversation_id).collections
             if collections and self.documents is not None:
-                sources = self._sources(engine, info, settings.max_tokens, messages,
-                                        collections, parent.content, emit)
+                sources, source_tokens = self._sources(engine, info, settings.max_tokens,
+                                                       messages, collections, parent.content, emit)
                 messages = with_sources(messages, sources)
                 if sources:
+                    stats["source_tokens"] = source_tokens
                     self.history.update_message(reply.id, sources=[s.to_json() for s in sources])
             options = GenerateOptions(
                 messages=messages,
@@ -203,9 +204,10 @@ class ChatSession:
 
     def _sources(self, engine: Engine, info: dict[str, Any], max_tokens: int | None,
                  messages: list[dict[str, Any]], collections: list[str], question: str,
-                 emit: EventCallback) -> list[Source]:
-        """The passages for this question, within what the context window leaves them;
-        announced with a "sources" event before the answer starts."""
+                 emit: EventCallback) -> tuple[list[Source], int]:
+        """The passages for this question, within what the context window leaves them, and
+        the tokens they add to the prompt; announced with a "sources" event before the
+        answer starts."""
         assert self.documents is not None
         n_ctx = int(info.get("n_ctx") or 4096)
         reserve = min(max_tokens or 1024, n_ctx // 2)  # as the engine keeps for the answer
@@ -213,7 +215,7 @@ class ChatSession:
         try:
             base = engine.count_tokens(essentials).tokens
         except EngineError:
-            base = sum(len(str(m.get("content", ""))) for m in essentials) // 3 + 16
+            base = _estimate(essentials)
         budget = passage_budget(n_ctx, reserve, base)
         warning = None
         try:
@@ -224,27 +226,36 @@ class ChatSession:
                 sources = self.documents.retrieve(collections, question, budget, mode="bm25")
         except DocumentsError as exc:
             emit({"event": "sources", "sources": [], "warning": f"{exc} Answering without them."})
-            return []
+            return [], 0
         # The budget was estimated from characters; count the real prompt and drop the
         # weakest sources until the question with its sources fits beside the answer.
+        used = base
         while sources:
             try:
                 used = engine.count_tokens(with_sources(essentials, sources)).tokens
             except EngineError:
+                used = base + _estimate(with_sources(essentials, sources)) - _estimate(essentials)
                 break
             if used <= n_ctx - reserve:
                 break
             sources = sources[:-1]
-        event: dict[str, Any] = {"event": "sources", "sources": [s.to_json() for s in sources]}
+        tokens = max(0, used - base) if sources else 0
+        event: dict[str, Any] = {"event": "sources", "sources": [s.to_json() for s in sources],
+                                 "tokens": tokens}
         if warning:
             event["warning"] = warning
         emit(event)
-        return sources
+        return sources, tokens
 
     def stop(self) -> None:
         engine = self._answering
         if engine is not None:
             engine.stop()
+
+
+def _estimate(messages: list[dict[str, Any]]) -> int:
+    """Tokens of messages by their length, for an engine that cannot count."""
+    return sum(len(str(m.get("content", ""))) for m in messages) // 3 + 16
 
 
 def ensure_conversation(store: Store, conversation_id: int | None, *, model: str | None = None,

@@ -39,6 +39,7 @@ class ActiveStream:
     thought_s: float | None = None
     answer_started: float | None = None
     answer_chars: int = 0
+    source_tokens: int = 0  # what the passages from documents add to the prompt
 
     @property
     def answer(self) -> str:
@@ -156,11 +157,13 @@ class ChatController(QObject):
             widget = self.transcript.widget_for(active.message_id or 0)
             if widget is not None and self.transcript.conversation_id == active.conversation_id:
                 widget.set_sources(event.get("sources") or [])
+            active.source_tokens = int(event.get("tokens") or 0)
             if event.get("warning"):
                 self.status.show_activity(str(event["warning"]))
         elif kind == "started":
             self.status.show_activity("Reading the conversation…")
-            self.prompt_measured.emit(conversation_id, event)
+            self.prompt_measured.emit(conversation_id,
+                                      {**event, "source_tokens": active.source_tokens})
         elif kind == "delta":
             if event.get("answer"):
                 active.answer_parts.append(event["answer"])

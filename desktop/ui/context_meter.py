@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from desktop.chat.prompt import prompt_candidates
+from desktop.chat.retrieval import passage_budget
 from desktop.engine.context import DROP_OLDEST
 from desktop.store.records import ChatSettings, Message, ModelFile
 from desktop.ui.engine_bridge import EngineBridge
@@ -30,6 +31,7 @@ class MeterInputs:
     system_prompt: str
     branch: list[Message] = field(default_factory=list)
     draft: str = ""
+    collections: list[str] = field(default_factory=list)  # document collections the chat uses
 
 
 def memory_start_id(
@@ -95,7 +97,8 @@ class ContextMeter(QObject):
         self.allow_load = typing and bool(inputs.draft.strip())
         self.timer.start(COUNT_DELAY_MS if typing else 0)
 
-    def show_measured(self, tokens: int, n_ctx: int, dropped: int, exact: bool = True) -> None:
+    def show_measured(self, tokens: int, n_ctx: int, dropped: int, exact: bool = True,
+                      documents: int = 0) -> None:
         """Figures reported by an answer as it starts or ends (a server may only estimate
         them, and may not say its window size: then the chat's setting stands in)."""
         if self.inputs is None:
@@ -110,16 +113,18 @@ class ContextMeter(QObject):
                 exact,
                 settings.context_policy or DROP_OLDEST,
                 dropped,
+                documents,
             )
         )
 
     def show_started(self, event: dict[str, Any]) -> None:
-        """An answer started: its prompt's exact size."""
+        """An answer started: its prompt's exact size, passages from documents included."""
         self.show_measured(
             int(event.get("prompt_tokens") or 0),
             int(event.get("n_ctx") or 0),
             int(event.get("dropped_messages") or 0),
             not event.get("estimated"),
+            int(event.get("source_tokens") or 0),
         )
 
     def show_finished(self, stats: dict[str, Any]) -> None:
@@ -130,6 +135,7 @@ class ContextMeter(QObject):
                 int(stats.get("n_ctx") or 0),
                 int(stats.get("dropped_messages") or 0),
                 not stats.get("estimated_tokens"),
+                int(stats.get("source_tokens") or 0),
             )
 
     def _count_now(self) -> None:
@@ -155,14 +161,17 @@ class ContextMeter(QObject):
         if self.inputs.model is not None and n_ctx:
             self.known_n_ctx[self.inputs.model.path] = n_ctx
         n_ctx = n_ctx or window_size(self.inputs)  # a server that keeps its size to itself
+        tokens = int(result["tokens"])
+        reserve = context_reserve(n_ctx, settings.max_tokens)
         self.status.set_context(
             ContextUse(
-                int(result["tokens"]),
+                tokens,
                 n_ctx,
-                context_reserve(n_ctx, settings.max_tokens),
+                reserve,
                 not result.get("estimated"),
                 settings.context_policy or DROP_OLDEST,
                 self._dropped(),
+                documents_room=self._documents_room(n_ctx, reserve),
             )
         )
 
@@ -172,16 +181,28 @@ class ContextMeter(QObject):
         n_ctx = window_size(inputs)
         if inputs.model is not None:
             n_ctx = self.known_n_ctx.get(inputs.model.path, n_ctx)
+        reserve = context_reserve(n_ctx, inputs.settings.max_tokens)
         self.status.set_context(
             ContextUse(
                 estimate_tokens(inputs),
                 n_ctx,
-                context_reserve(n_ctx, inputs.settings.max_tokens),
+                reserve,
                 False,
                 inputs.settings.context_policy or DROP_OLDEST,
                 self._dropped(),
+                documents_room=self._documents_room(n_ctx, reserve),
             )
         )
+
+    def _documents_room(self, n_ctx: int, reserve: int) -> int:
+        """Tokens passages may take when the draft is sent (0 if the chat uses no documents):
+        the session's own budget, which counts only the system prompt and the question."""
+        inputs = self.inputs
+        if inputs is None or not inputs.collections:
+            return 0
+        texts = [inputs.system_prompt, inputs.draft]
+        base = sum(len(t) // CHARS_PER_TOKEN + PER_MESSAGE_TOKENS for t in texts if t)
+        return passage_budget(n_ctx, reserve, base)
 
     def _dropped(self) -> int:
         if self.inputs is None:

@@ -418,6 +418,7 @@ class MainWindow(QMainWindow):
             system_prompt=self.open_chat.settings()[1],
             branch=self.transcript.messages,
             draft=self.composer.text,
+            collections=self.open_chat.collections(),
         )
         self.meter.refresh(inputs, typing=typing)
 

@@ -22,6 +22,8 @@ class ContextUse:
     exact: bool  # counted by the model's tokenizer, not estimated
     policy: str
     dropped: int = 0  # messages left out of the last answer's prompt
+    documents: int = 0  # of tokens, those the passages from documents took
+    documents_room: int = 0  # what passages may take when the next message is sent
 
     @property
     def budget(self) -> int:
@@ -33,7 +35,12 @@ class ContextUse:
 
     def describe(self) -> str:
         about = "" if self.exact else "about "
-        return f"{about}{self.tokens:,} of {self.n_ctx:,} tokens"
+        text = f"{about}{self.tokens:,} of {self.n_ctx:,} tokens"
+        if self.documents:
+            text += f", {self.documents:,} from documents"
+        elif self.documents_room:
+            text += f" + up to {self.documents_room:,} from documents"
+        return text
 
     def warning(self) -> str:
         if self.overflows and self.policy == STOP:
@@ -142,6 +149,11 @@ class StatusArea(QWidget):
             f"{use.tokens:,} tokens of the model's {use.n_ctx:,}-token context window; "
             f"{use.reserve:,} are kept free for the answer."
         )
+        if use.documents:
+            tip += f" Passages from documents took {use.documents:,} of them."
+        elif use.documents_room:
+            tip += (f" Passages from this chat's documents are added when you send: up to"
+                    f" {use.documents_room:,} tokens, older messages making room if needed.")
         if not use.exact:
             tip += " Estimated until the model is loaded."
         self.meter_label.setToolTip(tip)

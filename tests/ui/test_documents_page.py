@@ -65,12 +65,21 @@ def test_a_folder_is_indexed_with_progress_and_answers_cite_it(
     picker.menu_.actions()[0].trigger()
     assert picker.chosen == ["Notes"] and picker.text() == "Documents: Notes"
 
+    # The context meter says what passages may take before sending, and what they took after.
     qtbot.keyClicks(window.composer.field, "Who is the keeper of the lighthouse?")
+    meter = window.chat.status
+    qtbot.waitUntil(lambda: meter.use is not None and meter.use.documents_room > 0)
+    assert "up to" in meter.meter_label.text() and "from documents" in meter.meter_label.text()
     qtbot.keyClick(window.composer.field, Qt.Key.Key_Return)
     wait_for_answer(qtbot, window)
     answer = [m for m in window.transcript.messages if m.role == "assistant"][-1]
     stored = with_model.history.message(answer.id)
     assert stored.sources and Path(stored.sources[0]["path"]).name == "lighthouse.md"
+    # Counted by the model: the passage with its numbered heading and the instruction.
+    took = stored.stats["source_tokens"]
+    assert 30 < took < 200
+    assert meter.use is not None and meter.use.documents == took and meter.use.exact
+    assert meter.use.tokens > took and f"{took:,} from documents" in meter.meter_label.text()
     assert with_model.history.conversation(stored.conversation_id).collections == ["Notes"]
     widget = window.transcript.widget_for(answer.id)
     assert widget is not None and widget.sources.isVisible()
