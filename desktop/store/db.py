@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import Any
 
 import sqlite_utils
 
@@ -96,8 +98,33 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE messages ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
 
 
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    # Search finds answers by the files they cited: their names go into the full-text index
+    # (names only: every path shares folders like "home" that would match everything).
+    db.execute("ALTER TABLE messages ADD COLUMN source_names TEXT NOT NULL DEFAULT ''")
+    rows = db.execute("SELECT id, sources FROM messages WHERE sources != '[]'").fetchall()
+    for message_id, sources in rows:
+        try:
+            names = source_names(json.loads(sources))
+        except (ValueError, TypeError, AttributeError):
+            continue  # unreadable sources stay unsearchable, as before
+        db.execute("UPDATE messages SET source_names = ? WHERE id = ?", (names, message_id))
+    db.table("messages").disable_fts()
+    db.table("messages").enable_fts(
+        ["content", "reasoning", "source_names"], fts_version="FTS5", create_triggers=True,
+        tokenize="porter"
+    )
+
+
+def source_names(sources: list[dict[str, Any]]) -> str:
+    """The file names an answer's sources came from, for the search index."""
+    names = (PurePath(str(s.get("path") or "")).name for s in sources)
+    return " ".join(dict.fromkeys(n for n in names if n))
+
+
 # Index i holds the step from version i to i+1. Append; never edit a released step.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migrate_1, _migrate_2, _migrate_3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

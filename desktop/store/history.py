@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlite_utils
 
+from desktop.store.db import source_names
 from desktop.store.records import ChatSettings, Conversation, Message, SearchHit
 
 
@@ -147,6 +148,7 @@ class History:
         changes: dict[str, Any] = {"updated_at": time.time()}
         if sources is not None:
             changes["sources"] = json.dumps(sources, ensure_ascii=False)
+            changes["source_names"] = source_names(sources)
         if content is not None:
             changes["content"] = content
         if reasoning is not None:

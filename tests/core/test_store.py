@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -102,6 +103,39 @@ def test_search_sees_updates_made_while_streaming(store: Store) -> None:
     a = h.add_message(conv.id, "assistant", "", parent_id=q.id, status="streaming")
     h.update_message(a.id, content="a platypus appears", status="complete")
     assert h.search("platypus")[0].message_id == a.id
+
+
+def test_search_finds_answers_by_the_files_they_cited(tmp_path: Path) -> None:
+    from desktop.store.db import MIGRATIONS
+
+    # An answer with sources saved under schema 3, before file names were searchable.
+    path = tmp_path / "v3.sqlite3"
+    conn = sqlite3.connect(path)
+    import sqlite_utils
+
+    old = sqlite_utils.Database(conn)
+    for step in MIGRATIONS[:3]:
+        step(old)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Tax', 0, 0)")
+    sources = json.dumps([{"number": 1, "path": "/home/ann/Documents/receipts-2025.pdf"},
+                          {"number": 2, "path": "/home/ann/Documents/receipts-2025.pdf"}])
+    conn.execute("INSERT INTO messages (conversation_id, role, content, created_at, updated_at,"
+                 " sources) VALUES (1, 'assistant', 'You paid 40 euros.', 0, 0, ?)", (sources,))
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    h = store.history
+    [hit] = h.search("receipts")
+    assert hit.conversation_title == "Tax" and "[receipts]" in hit.snippet
+    assert h.search("home") == [] and h.search("documents") == []  # names, not folders
+
+    # A new answer's sources are searchable as soon as they are saved.
+    q = h.add_message(1, "user", "And the heating?")
+    a = h.add_message(1, "assistant", "", parent_id=q.id, status="streaming")
+    h.update_message(a.id, sources=[{"number": 1, "path": "/home/ann/boiler-manual.odt"}])
+    assert [x.message_id for x in h.search("boiler manual")] == [a.id]
+    store.close()
 
 
 def test_leftover_streaming_rows_become_interrupted(store: Store) -> None:

@@ -200,3 +200,26 @@ def test_context_use_warns_in_words() -> None:
     assert (
         ContextUse(100, 8192, 1024, False, "drop_oldest").describe() == "about 100 of 8,192 tokens"
     )
+
+
+def test_citations_in_an_answer_open_their_sources(qtbot) -> None:  # noqa: ANN001
+    from desktop.ui.transcript.sources_view import SourcesView
+
+    sources = [{"number": n, "path": f"/notes/{name}", "page": page, "heading": "",
+                "snippet": "…", "highlights": []}
+               for n, name, page in ((1, "keeper.md", None), (2, "atlas.pdf", 4))]
+    answer = message("assistant", "Morag Quill keeps it [1], as the atlas says [2].\n\n"
+                     "Not a citation: `items[1]` or [7].")
+    answer.sources = sources
+    widget = MessageWidget(answer, [1], BlockRenderer(LIGHT))
+    qtbot.addWidget(widget)
+    first, second = widget.body.widgets
+    assert 'href="cite:1"' in first.text() and 'href="cite:2"' in first.text()
+    assert "cite:" not in second.text()  # code, and a number with no source, stay text
+    opened: list[tuple[str, int | None]] = []
+    SourcesView.opener = staticmethod(lambda path, page: opened.append((path, page)) or True)  # type: ignore[assignment]
+    try:
+        first.linkActivated.emit("cite:2")
+    finally:
+        del SourcesView.opener
+    assert opened == [("/notes/atlas.pdf", 4)]

@@ -117,6 +117,7 @@ class MessageWidget(QWidget):
         outer.addWidget(self.error_box)
         self.sources = SourcesView(self)
         outer.addWidget(self.sources)
+        self.body.cited.connect(self.sources.open_number)
         self.regenerate_button = self._action(
             "Regenerate", "Write a new version of this answer", self._regenerate
         )
@@ -144,6 +145,7 @@ class MessageWidget(QWidget):
         self.streaming = message.status == "streaming"
         self.model_label.setText(message.model or "")
         self.model_label.setVisible(bool(message.model))
+        self.set_sources(message.sources)  # first: the text's citations link to them
         self.body.set_markdown(message.content)
         self.thinking.set_reasoning(
             message.reasoning, thinking=False, seconds=message.stats.get("thought_s")
@@ -155,7 +157,6 @@ class MessageWidget(QWidget):
             str(message.stats.get("error_detail") or ""),
         )
         self.stats_label.setText("" if self.streaming else status_note(message))
-        self.sources.set_sources(message.sources)
         self._update_actions()
 
     def show_stream(self, answer: str, reasoning: str, thought_seconds: float | None) -> None:
@@ -171,6 +172,7 @@ class MessageWidget(QWidget):
         """The passages this answer is drawing on, shown as they are found."""
         if self.message.role == "assistant":
             self.sources.set_sources(sources)
+            self.body.set_citations(len(sources))
 
     def set_busy(self, busy: bool) -> None:
         """While any answer streams, starting another one from here is not offered."""

@@ -94,6 +94,13 @@ class SourcesView(QWidget):
         self.last_opened = (path, page)
         return type(self).opener(path, page)
 
+    def open_number(self, number: int) -> bool:
+        """Open the source an answer cites as [number]."""
+        for index, source in enumerate(self.sources):
+            if source.get("number", index + 1) == number:
+                return self.open_source(index)
+        return False
+
     def _activated(self, link: str) -> None:
         if link.startswith("source:"):
             self.open_source(int(link.split(":", 1)[1]))
