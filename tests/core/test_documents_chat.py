@@ -114,3 +114,33 @@ def test_schema_2_history_gains_collections_and_sources(tmp_path: Path) -> None:
     store.history.update_message(1, sources=[{"number": 1, "path": "/x.pdf", "page": 2}])
     assert store.history.message(1).sources[0]["page"] == 2
     store.close()
+
+
+def test_an_embedding_model_that_fails_leaves_keyword_search(
+        tmp_path: Path, herons: Path, test_model_path: Path, embedding_model_path: Path) -> None:
+    from desktop.store.records import ModelFile
+
+    store = Store(tmp_path / "history.sqlite3")
+    model = import_model(store, str(test_model_path))
+    broken = tmp_path / "broken-embed.gguf"  # cut short, as by a failed copy
+    broken.write_bytes(embedding_model_path.read_bytes()[:1_000_000])
+    store.models.add(ModelFile(name="bge-small-en-v1.5", path=str(broken), kind="embedding",
+                               architecture="bert"))
+    engines = build_engines(store)
+    documents = DocumentSources(herons, engines.local, store.models.all)
+    session = ChatSession(store, engines, documents)
+    conv = store.history.create_conversation(
+        model=model.name, settings=ChatSettings(context_length=512, max_tokens=4, temperature=0))
+    store.history.update_conversation(conv.id, collections=["Birds"])
+    question = session.add_user_message(conv.id, "Where does the grey heron nest?")
+    events: list[dict[str, Any]] = []
+    try:
+        result = session.answer(conv.id, question, model, events.append)
+    finally:
+        documents.close()
+        engines.close()
+    announced = next(e for e in events if e["event"] == "sources")
+    assert "searched by keywords only" in announced["warning"]
+    assert announced["sources"][0]["path"].endswith("heron.md")  # keywords still found it
+    assert result.message.status == "complete" and result.message.sources
+    store.close()
