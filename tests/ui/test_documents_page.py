@@ -70,6 +70,10 @@ def test_a_folder_is_indexed_with_progress_and_answers_cite_it(
     meter = window.chat.status
     qtbot.waitUntil(lambda: meter.use is not None and meter.use.documents_room > 0)
     assert "up to" in meter.meter_label.text() and "from documents" in meter.meter_label.text()
+    qtbot.wait(100)  # let the layout take the new text before the picture
+    window.grab().save(str(ARTIFACTS / "documents-before-sending.png"))
+    while_answering: list = []  # the meter as the answer starts (the window's slot runs first)
+    window.controller.prompt_measured.connect(lambda *_: while_answering.append(meter.use))
     qtbot.keyClick(window.composer.field, Qt.Key.Key_Return)
     wait_for_answer(qtbot, window)
     answer = [m for m in window.transcript.messages if m.role == "assistant"][-1]
@@ -78,8 +82,9 @@ def test_a_folder_is_indexed_with_progress_and_answers_cite_it(
     # Counted by the model: the passage with its numbered heading and the instruction.
     took = stored.stats["source_tokens"]
     assert 30 < took < 200
-    assert meter.use is not None and meter.use.documents == took and meter.use.exact
-    assert meter.use.tokens > took and f"{took:,} from documents" in meter.meter_label.text()
+    [use] = while_answering
+    assert use.documents == took and use.exact and use.tokens > took
+    assert f"{took:,} from documents" in use.describe()
     assert with_model.history.conversation(stored.conversation_id).collections == ["Notes"]
     widget = window.transcript.widget_for(answer.id)
     assert widget is not None and widget.sources.isVisible()
@@ -93,6 +98,7 @@ def test_a_folder_is_indexed_with_progress_and_answers_cite_it(
     finally:
         del SourcesView.opener
     assert opened == [(str(folder.resolve() / "lighthouse.md"), None)]
+    qtbot.wait(100)
     window.grab().save(str(ARTIFACTS / "documents-answer.png"))
 
 
