@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -140,6 +141,59 @@ def test_the_windowed_executable_answers_through_its_engine_host(profile: Path) 
     assert ran.returncode == 0
     shown = frozen(profile, "history", "show", "--last").stdout
     assert QUESTION in shown and "Paris" in shown, shown
+
+
+def test_documents_and_the_api_server_work_frozen(profile: Path, tmp_path: Path,
+                                                 embedding_model_path: Path) -> None:
+    """What the bundle must carry beyond chat: the PDF reader's library, the embedding
+    model's own engine host, and the API server's modules (imported by name at run time)."""
+    from tests.documents_corpus import write_pdf
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    write_pdf(folder / "almanac.pdf", ["Tides follow the moon.", "The keeper logs storms."])
+    (folder / "heron.md").write_text("# Grey heron\n\nThe grey heron nests in tall trees.\n")
+    assert frozen(profile, "models", "import", str(embedding_model_path)).returncode == 0
+    assert frozen(profile, "docs", "add", "Notes", str(folder)).returncode == 0
+    indexed = frozen(profile, "docs", "index", "--json", timeout=300)
+    assert indexed.returncode == 0, indexed.stderr
+    assert json.loads(indexed.stdout)[0]["indexed"] == 2
+    hits = json.loads(frozen(profile, "docs", "search", "Notes", "keeper storms", "--json").stdout)
+    assert hits[0]["path"].endswith("almanac.pdf") and hits[0]["page"] == 2
+    assert hits[0]["vector_rank"] is not None  # embedded in the frozen embedding host
+
+    import urllib.request
+
+    server = subprocess.Popen([str(EXE), "--data-dir", str(profile), "serve", "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=_env(), cwd=profile.parent)
+    try:
+        assert server.stdout is not None
+        base = ""
+        for line in server.stdout:
+            found = re.search(r"http://127\.0\.0\.1:\d+/v1", line)
+            base = found.group(0) if found else base
+            if line.startswith("Press Ctrl+C"):
+                break
+        assert base, server.stderr.read() if server.stderr else ""
+        with urllib.request.urlopen(f"{base}/models", timeout=30) as reply:
+            models = [m["id"] for m in json.load(reply)["data"]]
+        assert "SmolLM2-135M-Instruct.Q4_1" in models
+        body = json.dumps({"model": "SmolLM2-135M-Instruct.Q4_1", "temperature": 0,
+                           "max_tokens": 12,
+                           "messages": [{"role": "user", "content": QUESTION}]}).encode()
+        request = urllib.request.Request(f"{base}/chat/completions", body,
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            answer = json.load(reply)["choices"][0]["message"]["content"]
+        assert "Paris" in answer
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 # -- one build for every CPU: the engine host under an emulated older processor ----------
