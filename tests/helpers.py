@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import sqlite3
 import struct
 from pathlib import Path
 
@@ -29,3 +30,17 @@ def patch_gguf_value(src: Path, dst: Path, key: str, fmt: str, value: object) ->
         fh.seek(value_at)
         fh.write(struct.pack(fmt, value))
     return dst
+
+
+def history_at_schema(path: Path, version: int) -> sqlite3.Connection:
+    """A history database as an older Openweight left it (schema version), open for rows."""
+    import sqlite_utils
+
+    from desktop.store.db import MIGRATIONS
+
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    for step in MIGRATIONS[:version]:
+        step(db)
+    conn.execute(f"PRAGMA user_version = {version}")
+    return conn

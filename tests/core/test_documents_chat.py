@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +10,15 @@ import pytest
 
 from desktop.chat.prompt import SOURCES_INSTRUCTION, with_sources
 from desktop.chat.retrieval import DocumentSources
-from desktop.chat.session import ChatSession
+from desktop.chat.session import ChatSession, TurnResult
 from desktop.documents import DocumentIndex, IndexJob
 from desktop.documents.retrieval import mark
 from desktop.engine.engines import build_engines
 from desktop.library.importing import import_model
 from desktop.store import Store
-from desktop.store.db import MIGRATIONS
 from desktop.store.export import export_conversation
 from desktop.store.records import ChatSettings
+from tests.helpers import history_at_schema
 
 
 @pytest.fixture
@@ -54,15 +53,16 @@ def test_with_sources_numbers_them_before_the_question() -> None:
     assert with_sources(messages, []) is messages
 
 
-def test_a_chat_with_a_collection_cites_sources_within_the_context(
-        tmp_path: Path, herons: Path, test_model_path: Path) -> None:
-    store = Store(tmp_path / "history.sqlite3")
+def ask_the_birds(store: Store, herons: Path, test_model_path: Path, max_tokens: int
+                  ) -> tuple[TurnResult, list[dict[str, Any]], int]:
+    """One question in a new chat that uses the Birds collection, in a 512-token window:
+    the answer, the events it sent, and the chat's id."""
     model = import_model(store, str(test_model_path))
     engines = build_engines(store)
     documents = DocumentSources(herons, engines.local, store.models.all)
     session = ChatSession(store, engines, documents)
-    conv = store.history.create_conversation(
-        model=model.name, settings=ChatSettings(context_length=512, max_tokens=8, temperature=0))
+    conv = store.history.create_conversation(model=model.name, settings=ChatSettings(
+        context_length=512, max_tokens=max_tokens, temperature=0))
     store.history.update_conversation(conv.id, collections=["Birds"])
     question = session.add_user_message(conv.id, "Where does the grey heron nest?")
     events: list[dict[str, Any]] = []
@@ -71,6 +71,13 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
     finally:
         documents.close()
         engines.close()
+    return result, events, conv.id
+
+
+def test_a_chat_with_a_collection_cites_sources_within_the_context(
+        tmp_path: Path, herons: Path, test_model_path: Path) -> None:
+    store = Store(tmp_path / "history.sqlite3")
+    result, events, conv_id = ask_the_birds(store, herons, test_model_path, max_tokens=8)
     kinds = [e["event"] for e in events]
     assert "sources" in kinds and kinds.index("sources") < kinds.index("started")
     sources = next(e for e in events if e["event"] == "sources")["sources"]
@@ -83,11 +90,11 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
 
     saved = store.history.message(result.message.id)
     assert [s["path"] for s in saved.sources] == [s["path"] for s in sources]
-    assert store.history.conversation(conv.id).collections == ["Birds"]
-    exported = json.loads(export_conversation(store.history, conv.id, "json"))
+    assert store.history.conversation(conv_id).collections == ["Birds"]
+    exported = json.loads(export_conversation(store.history, conv_id, "json"))
     assert exported["collections"] == ["Birds"]
     assert exported["messages"][-1]["sources"][0]["path"].endswith("heron.md")
-    markdown = export_conversation(store.history, conv.id, "md")
+    markdown = export_conversation(store.history, conv_id, "md")
     assert "**Sources:**" in markdown and "1. heron.md (" in markdown
     assert store.history.search("heron")  # the question is still found by history search
     store.close()
@@ -95,13 +102,7 @@ def test_a_chat_with_a_collection_cites_sources_within_the_context(
 
 def test_schema_2_history_gains_collections_and_sources(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    import sqlite_utils
-
-    db = sqlite_utils.Database(conn)
-    for step in MIGRATIONS[:2]:
-        step(db)
-    conn.execute("PRAGMA user_version = 2")
+    conn = history_at_schema(path, 2)
     conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Old', 1, 1)")
     conn.execute("INSERT INTO messages (conversation_id, role, content, created_at, updated_at)"
                  " VALUES (1, 'user', 'hello', 1, 1)")
@@ -121,24 +122,11 @@ def test_an_embedding_model_that_fails_leaves_keyword_search(
     from desktop.store.records import ModelFile
 
     store = Store(tmp_path / "history.sqlite3")
-    model = import_model(store, str(test_model_path))
     broken = tmp_path / "broken-embed.gguf"  # cut short, as by a failed copy
     broken.write_bytes(embedding_model_path.read_bytes()[:1_000_000])
     store.models.add(ModelFile(name="bge-small-en-v1.5", path=str(broken), kind="embedding",
                                architecture="bert"))
-    engines = build_engines(store)
-    documents = DocumentSources(herons, engines.local, store.models.all)
-    session = ChatSession(store, engines, documents)
-    conv = store.history.create_conversation(
-        model=model.name, settings=ChatSettings(context_length=512, max_tokens=4, temperature=0))
-    store.history.update_conversation(conv.id, collections=["Birds"])
-    question = session.add_user_message(conv.id, "Where does the grey heron nest?")
-    events: list[dict[str, Any]] = []
-    try:
-        result = session.answer(conv.id, question, model, events.append)
-    finally:
-        documents.close()
-        engines.close()
+    result, events, _ = ask_the_birds(store, herons, test_model_path, max_tokens=4)
     announced = next(e for e in events if e["event"] == "sources")
     assert "searched by keywords only" in announced["warning"]
     assert announced["sources"][0]["path"].endswith("heron.md")  # keywords still found it

@@ -10,6 +10,7 @@ from desktop.store import ChatSettings, NewerSchemaError, Store, StoreError
 from desktop.store.db import SCHEMA_VERSION
 from desktop.store.export import export_conversation
 from desktop.store.records import ModelFile
+from tests.helpers import history_at_schema
 
 
 def test_new_database_has_schema_version_and_pragmas(tmp_path: Path) -> None:
@@ -106,17 +107,9 @@ def test_search_sees_updates_made_while_streaming(store: Store) -> None:
 
 
 def test_search_finds_answers_by_the_files_they_cited(tmp_path: Path) -> None:
-    from desktop.store.db import MIGRATIONS
-
     # An answer with sources saved under schema 3, before file names were searchable.
     path = tmp_path / "v3.sqlite3"
-    conn = sqlite3.connect(path)
-    import sqlite_utils
-
-    old = sqlite_utils.Database(conn)
-    for step in MIGRATIONS[:3]:
-        step(old)
-    conn.execute("PRAGMA user_version = 3")
+    conn = history_at_schema(path, 3)
     conn.execute("INSERT INTO conversations (title, created_at, updated_at) VALUES ('Tax', 0, 0)")
     sources = json.dumps([{"number": 1, "path": "/home/ann/Documents/receipts-2025.pdf"},
                           {"number": 2, "path": "/home/ann/Documents/receipts-2025.pdf"}])
@@ -202,15 +195,8 @@ def test_model_registry_default_follows_first_and_removal(store: Store) -> None:
 
 
 def test_version_1_database_migrates_forward_keeping_data(tmp_path: Path) -> None:
-    from desktop.store.db import MIGRATIONS
-
     path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    import sqlite_utils
-
-    old = sqlite_utils.Database(conn)
-    MIGRATIONS[0](old)
-    conn.execute("PRAGMA user_version = 1")
+    conn = history_at_schema(path, 1)
     conn.execute("INSERT INTO models (name, path, added_at) VALUES ('old', '/old.gguf', 0)")
     conn.commit()
     conn.close()

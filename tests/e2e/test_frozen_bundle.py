@@ -100,6 +100,18 @@ def frozen(data: Path, *args: str, timeout: float = 120,
     )
 
 
+def end(process: subprocess.Popen[str], sig: int, timeout: float = 30) -> None:
+    """Ask a still-running process to stop with sig; kill it if it does not."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 @pytest.fixture
 def profile(tmp_path: Path, test_model_path: Path) -> Path:
     data = tmp_path / "profile"
@@ -192,12 +204,7 @@ def test_documents_and_the_api_server_work_frozen(profile: Path, tmp_path: Path,
             answer = json.load(reply)["choices"][0]["message"]["content"]
         assert "Paris" in answer
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
+        end(server, signal.SIGINT)  # Ctrl+C, as a person stops it
 
 
 # -- one build for every CPU: the engine host under an emulated older processor ----------
@@ -312,13 +319,7 @@ def test_typing_a_question_in_the_frozen_window(frozen_display: str, profile: Pa
         _xdotool(display, "key", "--window", window, "ctrl+q")
         assert app.wait(timeout=30) == 0, app.stderr.read() if app.stderr else ""
     finally:
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
-            try:
-                app.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                app.kill()
-                app.wait(timeout=15)
+        end(app, signal.SIGTERM)
 
 
 # -- the GPU: llama.cpp's Vulkan module, on whatever Vulkan device there is ----------------
