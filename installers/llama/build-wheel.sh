@@ -19,11 +19,6 @@ SDIST_DIR="build/sdist"
 OUT="${WHEEL_DIR:-build/wheels}"
 
 mkdir -p "$SDIST_DIR" "$OUT"
-SDIST="$SDIST_DIR/llama_cpp_python-$VERSION.tar.gz"
-if [ ! -f "$SDIST" ]; then
-    "$PYTHON" -m pip download "llama-cpp-python==$VERSION" --no-binary :all: --no-deps -d "$SDIST_DIR"
-fi
-
 ARGS="-DGGML_BACKEND_DL=ON -DGGML_CPU_ALL_VARIANTS=ON -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF"
 ARGS="$ARGS -DCMAKE_INSTALL_BINDIR=llama_cpp/lib -DCMAKE_INSTALL_RPATH=\$ORIGIN"
 ARGS="$ARGS ${EXTRA_CMAKE_ARGS:-}"
@@ -37,6 +32,10 @@ if ls "$CACHE"/llama_cpp_python-*.whl >/dev/null 2>&1; then
     echo "==> llama-cpp-python $VERSION for distribution: built before ($CACHE)"
     cp "$CACHE"/llama_cpp_python-*.whl "$OUT/"
     exit 0
+fi
+SDIST="$SDIST_DIR/llama_cpp_python-$VERSION.tar.gz"
+if [ ! -f "$SDIST" ]; then
+    "$PYTHON" -m pip download "llama-cpp-python==$VERSION" --no-binary :all: --no-deps -d "$SDIST_DIR"
 fi
 echo "==> llama-cpp-python $VERSION with CMAKE_ARGS=$ARGS"
 CMAKE_ARGS="$ARGS" CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" \
