@@ -200,6 +200,7 @@ class EngineClient:
                 request.events.put(event)
         code = proc.wait()
         stderr_reader.join(timeout=2.0)  # its last lines say why the host died
+        self._close_pipes(proc, stderr_reader)
         message, detail = explain_exit(code, list(self._stderr_tail), self._doing)
         if code != 0:
             log.warning("engine host ended with %s: %s", code, detail)
@@ -208,6 +209,18 @@ class EngineClient:
         for request in pending:
             request.events.put({"event": "error", "kind": "crash", "message": message,
                                 "detail": detail})
+
+    def _close_pipes(self, proc: subprocess.Popen[bytes], stderr_reader: threading.Thread) -> None:
+        """The host has ended: close our ends of its pipes now rather than at collection."""
+        pipes = [proc.stdout] + ([] if stderr_reader.is_alive() else [proc.stderr])
+        with self._write_lock:  # not while a request is being written
+            pipes.append(proc.stdin)
+            for pipe in pipes:
+                try:
+                    if pipe is not None:
+                        pipe.close()
+                except OSError:
+                    pass  # unflushed bytes for a host that is gone
 
     def _read_stderr(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None

@@ -236,6 +236,7 @@ def test_host_never_outlives_the_app(tmp_path: Path) -> None:
     host_pid = int(app.stdout.readline())
     app.kill()  # kill -9: no chance to clean up
     app.wait()
+    app.stdout.close()
     assert _wait_gone(host_pid), "the engine host outlived a killed app"
 
 
