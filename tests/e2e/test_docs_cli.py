@@ -13,6 +13,7 @@ import pytest
 
 from tests.documents_corpus import write_pdf
 from tests.e2e.conftest import Openweight
+from tests.helpers import end
 
 
 def _corpus(folder: Path) -> Path:
@@ -110,8 +111,7 @@ def test_kill_9_during_indexing_loses_nothing_finished(openweight: Openweight, t
     deadline = time.monotonic() + 240
     while _indexed_files(db) == 0 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    end(proc, signal.SIGKILL)
     done = _indexed_files(db)
     assert 0 < done < total, "the kill should land mid-run"
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import end
+
 ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "What is the capital of France?"
 
@@ -98,18 +100,6 @@ def frozen(data: Path, *args: str, timeout: float = 120,
         env={**_env(), **(env or {})},
         cwd=data.parent,
     )
-
-
-def end(process: subprocess.Popen[str], sig: int, timeout: float = 30) -> None:
-    """Ask a still-running process to stop with sig; kill it if it does not."""
-    if process.poll() is not None:
-        return
-    process.send_signal(sig)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=timeout)
 
 
 @pytest.fixture
@@ -204,7 +194,7 @@ def test_documents_and_the_api_server_work_frozen(profile: Path, tmp_path: Path,
             answer = json.load(reply)["choices"][0]["message"]["content"]
         assert "Paris" in answer
     finally:
-        end(server, signal.SIGINT)  # Ctrl+C, as a person stops it
+        end(server, signal.SIGINT if sys.platform != "win32" else signal.SIGTERM)  # Ctrl+C
 
 
 # -- one build for every CPU: the engine host under an emulated older processor ----------
@@ -254,9 +244,7 @@ def test_window_starts_offscreen(profile: Path) -> None:
             app.send_signal(signal.SIGTERM)  # the app closes its window on SIGTERM
             assert app.wait(timeout=30) == 0
     finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait(timeout=30)
+        end(app, signal.SIGKILL if sys.platform != "win32" else signal.SIGTERM)
     text = log_file.read_text("utf-8")
     assert "Traceback" not in text and " ERROR " not in text, text
 

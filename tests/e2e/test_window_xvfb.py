@@ -15,6 +15,7 @@ import pytest
 from desktop.chat.defaults import save_chat_defaults
 from desktop.store import Store
 from desktop.store.records import ChatSettings
+from tests.helpers import end
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "_artifacts"
@@ -121,9 +122,4 @@ def test_typing_a_question_in_the_real_window(
         assert app.wait(timeout=30) == 0, app.stderr.read() if app.stderr else ""
         assert not [pid for pid in engine_hosts if alive(pid)], "an engine host outlived the app"
     finally:
-        if app.poll() is None:
-            app.send_signal(signal.SIGTERM)
-            try:
-                app.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                app.kill()
+        end(app, signal.SIGTERM, timeout=15)
