@@ -23,6 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMAND = [sys.executable, "-m", "desktop", "models"]
 
 
+def _hear_ctrl_c() -> None:
+    # A suite started in the background (nohup, `&`) ignores Ctrl+C, and a child inherits
+    # that; the download must hear it as a person's terminal would deliver it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str], data: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*COMMAND, *args, "--data-dir", str(data)],
@@ -31,6 +37,7 @@ def start(args: list[str], data: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_hear_ctrl_c if os.name == "posix" else None,  # noqa: PLW1509 - no threads use it
     )
 
 
