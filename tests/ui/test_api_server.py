@@ -56,8 +56,9 @@ def test_the_switch_serves_with_the_window_engine_and_shows_the_key_once(
                   {"role": "user", "content": QUESTION}])
     assert "Paris" in reply.choices[0].message.content
     assert engine_hosts_alive() == hosts  # answered by the window's engine host: loaded once
-    with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=state.base_url, api_key="ow-wrong", max_retries=0).models.list()
+    with openai.OpenAI(base_url=state.base_url, api_key="ow-wrong", max_retries=0) as wrong, \
+            pytest.raises(openai.AuthenticationError):
+        wrong.models.list()
     dialog.close()
 
     again = SettingsDialog(window.store, window.paths, window.theme, window,
@@ -68,4 +69,5 @@ def test_the_switch_serves_with_the_window_engine_and_shows_the_key_once(
     assert not window.api_server.state.running
     with pytest.raises(openai.APIConnectionError):
         client.models.list()
+    client.close()  # its pooled connection, not left for the garbage collector
     again.close()
