@@ -81,7 +81,6 @@ def source_dir(version: str, sdist: Path | None = None) -> Path:
                 "--no-deps",
                 "--no-binary",
                 ":all:",
-                "--no-build-isolation",
                 f"llama-cpp-python=={version}",
                 "-d",
                 str(BUILD_ROOT),
@@ -113,7 +112,8 @@ def source_dir(version: str, sdist: Path | None = None) -> Path:
 def _find_sdist(version: str) -> Path | None:
     env = os.environ.get("LLAMA_CPP_SDIST")
     candidates = [Path(env)] if env else []
-    for folder in (BUILD_ROOT, Path("/tmp/sdist")):
+    # bench/.build, or where the installers' build keeps the same source (build/sdist)
+    for folder in (BUILD_ROOT, BUILD_ROOT.parent.parent / "build" / "sdist"):
         for name in (f"llama_cpp_python-{version}.tar.gz", f"llama-cpp-python-{version}.tar.gz"):
             candidates.append(folder / name)
         candidates.append(folder / f"llama_cpp_python-{version}")

@@ -23,7 +23,6 @@ from typing import Any
 
 from desktop.engine.api import EngineError
 from desktop.engine.options import GenerateOptions, LoadOptions
-from desktop.engine.threads import engine_environment
 from desktop.modelfile.problems import explain
 
 log = logging.getLogger("openweight.engine.client")
@@ -140,7 +139,7 @@ class EngineClient:
                 self._start()
 
     def _start(self) -> None:
-        env = engine_environment(os.environ if self.env is None else self.env)
+        env = dict(os.environ if self.env is None else self.env)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         # On an assert, ggml would attach a debugger to print a backtrace: slow, and it

@@ -1,14 +1,19 @@
-"""How many CPU threads llama.cpp gets, and how they wait: the "threads" setting.
+"""How many CPU threads llama.cpp gets: the "threads" setting.
 
 llama.cpp's threads meet at a barrier after every step and spin while they wait. When
 another program keeps a core busy, a spinning thread steals time from the one everybody
-waits for, and generation collapses (we measured ~140 → ~2.5 tokens/s). The automatic
-choice below comes from bench/threads.py (figures in bench/results/threads.json).
+waits for, and generation collapses; so one core is always left free. Making the threads
+sleep instead (OMP_WAIT_POLICY=passive) is no cure: it costs more than it saves. Measured
+on 2 cores with the test model (bench/threads.py, bench/results/threads.json):
+
+    1 thread, spinning        77 tok/s idle, 77 with a busy process beside it
+    2 threads, spinning      108 tok/s idle, 0.4 with a busy process
+    2 threads, sleeping       31 tok/s idle, 45 with a busy process
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from desktop.engine.system import physical_cores
@@ -21,10 +26,11 @@ class _Settings(Protocol):
 
 
 def automatic_threads(cores: int | None = None) -> int:
-    """Physical cores, leaving one free on small machines so the rest of the computer (and
-    the window) keep a core and llama.cpp's threads are not preempted at every barrier."""
+    """Physical cores less one, so the rest of the computer (and the window) keep a core and
+    llama.cpp's threads are not preempted at every barrier; generation is bound by memory
+    speed, so the core left free costs little."""
     cores = cores or physical_cores()
-    return max(1, cores - 1) if cores <= 4 else cores
+    return max(1, cores - 1)
 
 
 def threads_setting(settings: _Settings) -> int | None:
@@ -46,11 +52,3 @@ def thread_choice(read_setting: Callable[[], Any], override: int | None = None) 
     if override is not None:
         return lambda: override if override > 0 else None
     return lambda: _threads(read_setting())
-
-
-def engine_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """The engine host's environment: OpenMP threads sleep instead of spinning between steps
-    (unless the user set a policy), which costs little when idle and much less when busy."""
-    out = dict(env)
-    out.setdefault("OMP_WAIT_POLICY", "passive")
-    return out
