@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Sourced by the launchers (AppRun, install.sh): refuse, in words, to start on a glibc older
 # than the bundle needs, instead of the loader's "version `GLIBC_2.xx' not found". The build
 # writes the floor into GLIBC_NEEDED below (installers/linux/check_glibc.py measures it).

@@ -1,6 +1,7 @@
 """The installers workflow runs only on GitHub's runners, so these check it here, where a
 mistake would otherwise show only on the day of a release: GitHub's own schema for workflow
-files, a security audit of it (zizmor, offline), and the pinning the installers promise."""
+files, a security audit of it (zizmor, offline), the pinning the installers promise, and
+shellcheck over the build scripts (the macOS one among them cannot run here)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,11 @@ def test_every_installer_is_tested_with_skips_as_failures() -> None:
         # The build folder, then each installed artifact, through the same bundle tests.
         assert scripts.count("tests/e2e/test_frozen_bundle.py") >= 2, name
         assert "OPENWEIGHT_BUNDLE" in scripts, name
+
+
+def test_build_scripts_pass_shellcheck() -> None:
+    scripts = sorted((ROOT / "installers").glob("*/*.sh")) + [ROOT / ".ci" / "run"]
+    assert len(scripts) >= 8
+    checked = subprocess.run([str(TOOLS / "shellcheck"), "--severity=warning", *map(str, scripts)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
