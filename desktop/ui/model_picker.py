@@ -62,6 +62,7 @@ class ModelPicker(QComboBox):
             self.insertSeparator(self.count())
         self.addItem("Add a model file…", ADD_FILE)
         self.addItem("Browse models…", BROWSE)
+        self.setItemData(self.count() - 1, "The model library: catalog, search, downloads (Ctrl+Shift+M)", 3)
         self.blockSignals(False)
         self.select(current)
 

@@ -1,38 +1,74 @@
-"""The window's keyboard shortcuts."""
+"""The window's keyboard shortcuts: one table that both binds them and lists them for people
+(the About box's Keyboard tab), so the list can never drift from what the keys do."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 
-from desktop.ui.about import show_about
-
 if TYPE_CHECKING:
     from desktop.ui.main_window import MainWindow
 
-Keys = str | QKeySequence | QKeySequence.StandardKey
+Keys = str | QKeySequence.StandardKey
 
 
-def bind(window: MainWindow, keys: Keys, slot: Callable[[], object]) -> QShortcut:
-    shortcut = QShortcut(QKeySequence(keys), window)
-    shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-    shortcut.activated.connect(slot)
-    return shortcut
+@dataclass(frozen=True)
+class Shortcut:
+    keys: Keys
+    what: str
+    # What the keys do to the window; None for keys a text field handles itself.
+    action: Callable[[MainWindow], object] | None = None
+
+    def sequence(self) -> QKeySequence:
+        if isinstance(self.keys, QKeySequence.StandardKey):
+            bindings = QKeySequence.keyBindings(self.keys)  # F1 on Windows and Linux, ⌘? on a Mac
+            return bindings[0] if bindings else QKeySequence()
+        return QKeySequence(self.keys)
+
+    def label(self) -> str:
+        """The keys as this system writes them (Ctrl+N here, ⌘N on a Mac)."""
+        return self.sequence().toString(QKeySequence.SequenceFormat.NativeText)
+
+
+def _about(window: MainWindow) -> None:
+    from desktop.ui.about import show_about
+
+    show_about(window)
+
+
+SHORTCUTS: tuple[Shortcut, ...] = (
+    Shortcut("Ctrl+N", "New chat", lambda w: w.new_chat()),
+    Shortcut("Ctrl+F", "Search chats and messages", lambda w: w.sidebar.focus_search()),
+    Shortcut("Ctrl+Shift+C", "Copy the last answer", lambda w: w.copy_last_answer()),
+    Shortcut("Ctrl+Shift+M", "Models: catalog, search, downloads", lambda w: w.show_models_page()),
+    Shortcut("Ctrl+Shift+D", "Documents: your collections", lambda w: w.show_documents_page()),
+    Shortcut("Ctrl+,", "Settings", lambda w: w.open_settings()),
+    Shortcut(QKeySequence.StandardKey.HelpContents, "About Openweight and these keys", _about),
+    # Not StandardKey.Quit: some Linux desktops bind nothing to it. Ctrl is ⌘ on a Mac.
+    Shortcut("Ctrl+Q", "Quit", lambda w: w.close()),
+    Shortcut("Enter", "Send the message (in the message box)"),
+    Shortcut("Shift+Enter", "New line in the message"),
+)
+STOP = Shortcut("Esc", "Stop the answer being written")
+
+
+def bind(window: MainWindow, shortcut: Shortcut, action: Callable[[MainWindow], object]) -> QShortcut:
+    bound = QShortcut(shortcut.sequence(), window)
+    bound.setContext(Qt.ShortcutContext.WindowShortcut)
+    bound.activated.connect(lambda: action(window))
+    return bound
 
 
 def install_shortcuts(window: MainWindow) -> QShortcut:
-    """Ctrl+N, Ctrl+F, Ctrl+, , Ctrl+Shift+D, Ctrl+Shift+C, Ctrl+Q; returns Esc (stop), enabled only while
-    an answer streams: the rest of the time Esc belongs to editors and dialogs."""
-    bind(window, "Ctrl+N", window.new_chat)
-    bind(window, "Ctrl+F", window.sidebar.focus_search)
-    bind(window, "Ctrl+,", window.open_settings)
-    bind(window, "Ctrl+Shift+D", window.show_documents_page)
-    bind(window, "Ctrl+Shift+C", window.copy_last_answer)
-    bind(window, QKeySequence.StandardKey.HelpContents, lambda: show_about(window))
-    bind(window, QKeySequence.StandardKey.Quit, window.close)
-    stop = bind(window, QKeySequence(Qt.Key.Key_Escape), window.controller.stop)
+    """Binds SHORTCUTS; returns Esc (stop), enabled only while an answer streams: the rest of
+    the time Esc belongs to editors and dialogs."""
+    for shortcut in SHORTCUTS:
+        if shortcut.action is not None:
+            bind(window, shortcut, shortcut.action)
+    stop = bind(window, STOP, lambda w: w.controller.stop())
     stop.setEnabled(False)
     return stop

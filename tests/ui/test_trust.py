@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from desktop.library.network import NETWORK_USE
-from desktop.ui.about import about_text
+from desktop.ui.about import AboutDialog, about_text
 from desktop.ui.error_dialog import ErrorReporter
 from desktop.ui.single_instance import SingleInstance
 
@@ -104,6 +104,38 @@ def test_about_says_what_the_network_is_for() -> None:
     assert NETWORK_USE in text
     assert "download" in NETWORK_USE and "servers you add" in NETWORK_USE
     assert "telemetry" in NETWORK_USE
+    assert "Apache License 2.0" in text
+
+
+def test_about_box_lists_the_keys_the_window_answers_to_and_the_licences(
+    window, qtbot  # noqa: ANN001
+) -> None:
+    from PySide6.QtGui import QShortcut
+    from PySide6.QtWidgets import QLabel, QTextBrowser
+
+    from desktop.ui.shortcuts import SHORTCUTS, STOP
+
+    bound = {s.key().toString() for s in window.findChildren(QShortcut)}
+    for shortcut in (*SHORTCUTS, STOP):
+        if shortcut.action is not None or shortcut is STOP:
+            assert shortcut.sequence().toString() in bound, shortcut.what
+    about = AboutDialog(window)
+    qtbot.addWidget(about)
+    about.show()
+    assert [about.tabs.tabText(i) for i in range(about.tabs.count())] == ["About", "Keyboard", "Licences"]
+    listed = {label.accessibleName() for label in about.tabs.widget(1).findChildren(QLabel)
+              if label.text().startswith("<b>")}
+    assert {"Ctrl+N", "Ctrl+Shift+M", "Ctrl+Shift+D", "F1", "Ctrl+Q", "Esc"} <= listed
+    assert "" not in listed
+    notices = about.tabs.widget(2)
+    assert isinstance(notices, QTextBrowser)
+    text = notices.toPlainText()
+    assert "LGPL-3.0" in text and "llama.cpp" in text and "Apache License 2.0" in text
+    about.tabs.setCurrentIndex(1)
+    ARTIFACTS.mkdir(exist_ok=True)
+    about.grab().save(str(ARTIFACTS / "about-keyboard.png"))
+    about.tabs.setCurrentIndex(2)
+    about.grab().save(str(ARTIFACTS / "about-licences.png"))
 
 
 def test_a_locked_history_says_so_and_gives_the_question_back(

@@ -261,6 +261,11 @@ def test_shortcuts_new_chat_and_settings(
     monkeypatch.setattr(SettingsDialog, "exec", lambda dialog: opened.append(True) or 0)
     qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
     assert opened
+    shift_ctrl = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(window, Qt.Key.Key_M, shift_ctrl)
+    assert window.pages.showing_models()
+    qtbot.keyClick(window, Qt.Key.Key_D, shift_ctrl)
+    assert window.pages.currentWidget() is window.pages.documents_page
     for widget in (
         window.composer.field,
         window.composer.button,

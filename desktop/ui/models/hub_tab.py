@@ -85,7 +85,7 @@ class HubSearchTab(QWidget):
         row = QHBoxLayout()
         self.query = QLineEdit(self)
         self.query.setPlaceholderText("Search GGUF models on Hugging Face, e.g. Qwen3 or gpt-oss")
-        self.query.setAccessibleName("Search the Hub")
+        self.query.setAccessibleName("Hub search terms")
         self.query.setClearButtonEnabled(True)
         self.query.returnPressed.connect(self.search)
         row.addWidget(self.query, 1)
