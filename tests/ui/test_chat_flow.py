@@ -120,7 +120,13 @@ def test_editing_a_question_makes_a_new_branch(
     question = window.transcript.widget_for(window.transcript.messages[0].id)
     qtbot.mouseClick(question.edit_button, Qt.MouseButton.LeftButton)
     assert question.editor.isVisible()
-    question.editor.editor.setPlainText(QUESTION)
+    field = question.editor.editor
+    line = field.fontMetrics().lineSpacing()
+    one_line = field.height()
+    assert one_line < 3 * line  # as tall as the text, not a big box
+    field.setPlainText("one\ntwo\nthree\nfour")
+    assert field.height() > one_line + 2 * line
+    field.setPlainText(QUESTION)
     qtbot.keyClick(question.editor.editor, Qt.Key.Key_Return)
     wait_for_answer(qtbot, window)
 

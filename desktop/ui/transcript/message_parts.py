@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPlainTextEdit,
     QPushButton,
     QToolButton,
     QVBoxLayout,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.store.records import Message
+from desktop.ui.composer import MessageField
 from desktop.ui.transcript.labels import TextLabel
 
 
@@ -115,10 +115,10 @@ class EditBox(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.editor = _EditField(self)
+        self.editor = _EditField(self)  # as tall as the message, like the message box
         self.editor.setAccessibleName("Edit your message")
-        self.editor.setMinimumHeight(80)
-        self.editor.submit.connect(self._submit)
+        self.editor.setPlaceholderText("")
+        self.editor.enter_pressed.connect(self._submit)
         self.editor.cancel.connect(self.cancelled)
         layout.addWidget(self.editor)
         row = QHBoxLayout()
@@ -143,15 +143,13 @@ class EditBox(QWidget):
         self.submitted.emit(self.editor.toPlainText())
 
 
-class _EditField(QPlainTextEdit):
-    submit = Signal()
+class _EditField(MessageField):
+    """The message box's field (Enter sends, Shift+Enter adds a line), and Esc cancels."""
+
     cancel = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
-        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.submit.emit()
-        elif event.key() == Qt.Key.Key_Escape:
+        if event.key() == Qt.Key.Key_Escape:
             self.cancel.emit()
         else:
             super().keyPressEvent(event)
