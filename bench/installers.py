@@ -57,6 +57,21 @@ def run(
     )
 
 
+def ask(
+    argv: list[str],
+    data: Path,
+    question: str,
+    max_tokens: int,
+    env: dict[str, str] | None = None,
+    json_lines: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """One question to the app's CLI at temperature 0."""
+    options = ["--temperature", "0", "--max-tokens", str(max_tokens)] + (
+        ["--json"] if json_lines else []
+    )
+    return run([*argv, "--data-dir", str(data), "chat", *options, question], env)
+
+
 def sizes() -> dict[str, Any]:
     out: dict[str, Any] = {}
     folder = ROOT / "dist" / "installers"
@@ -114,21 +129,7 @@ def start_to_window(exe: str, data: Path, cold: bool) -> float:
 def tokens_per_s(
     argv: list[str], data: Path, env: dict[str, str] | None = None, max_tokens: int = 128
 ) -> float:
-    chat = run(
-        [
-            *argv,
-            "--data-dir",
-            str(data),
-            "chat",
-            "--temperature",
-            "0",
-            "--max-tokens",
-            str(max_tokens),
-            "--json",
-            STORY,
-        ],
-        env,
-    )
+    chat = ask(argv, data, STORY, max_tokens, env, json_lines=True)
     if chat.returncode != 0:
         raise RuntimeError(chat.stderr)
     final = json.loads(chat.stdout.splitlines()[-1])
@@ -201,20 +202,7 @@ def main() -> int:
                 if "backends" not in engine:  # the engine host could not start on this CPU
                     picks[cpu] = {"picked": None, "error": engine.get("error", str(engine))[:400]}
                     continue
-                chat = run(
-                    [
-                        exe,
-                        "--data-dir",
-                        str(data),
-                        "chat",
-                        "--temperature",
-                        "0",
-                        "--max-tokens",
-                        "12",
-                        QUESTION,
-                    ],
-                    under,
-                )
+                chat = ask([exe], data, QUESTION, 12, under)
                 picks[cpu] = {
                     "picked": engine["backends"]["cpu_variant"],
                     "features": engine["backends"]["cpu_features"],
@@ -226,40 +214,19 @@ def main() -> int:
         if args.vulkan_bundle:
             env = {"GGML_VK_VISIBLE_DEVICES": "0"}
             engine = info([args.vulkan_bundle], data, env)
-            chat = run(
-                [
-                    args.vulkan_bundle,
-                    "--data-dir",
-                    str(data),
-                    "chat",
-                    "--temperature",
-                    "0",
-                    "--max-tokens",
-                    "32",
-                    "--json",
-                    QUESTION,
-                ],
-                env,
-            )
+            chat = ask([args.vulkan_bundle], data, QUESTION, 32, env, json_lines=True)
             events = [json.loads(line) for line in chat.stdout.splitlines()]
-            small = run(
-                [
-                    args.vulkan_bundle,
-                    "--data-dir",
-                    str(data),
-                    "chat",
-                    "--temperature",
-                    "0",
-                    "--max-tokens",
-                    "12",
-                    "--json",
-                    QUESTION,
-                ],
+            small = ask(
+                [args.vulkan_bundle],
+                data,
+                QUESTION,
+                12,
                 {
                     **env,
                     "GGML_VK_FORCE_MAX_BUFFER_SIZE": "1048576",
                     "GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576",
                 },
+                json_lines=True,
             )
             small_events = [json.loads(line) for line in small.stdout.splitlines()]
             result["vulkan_lavapipe"] = {
