@@ -244,6 +244,18 @@ def _read_html(path: Path) -> Document:
 
 # -- PDF -----------------------------------------------------------------------------------
 
+# PDFium marks a word hyphenated at the end of a line with U+FFFE (or U+0002) in place of the
+# hyphen and line break: "manip\ufffeulation". Joined again, the word can be found.
+_LINE_END_HYPHEN = re.compile("[\ufffe\x02]\n?")
+# Tables of contents' dot leaders (". . . . . 20"): noise to search and to the reader.
+_DOT_LEADER = re.compile(r"(?:[ \t]?\.){5,}[ \t]?")
+
+
+def clean_pdf_text(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return _DOT_LEADER.sub(" … ", _LINE_END_HYPHEN.sub("", text))
+
+
 def _read_pdf(path: Path) -> Document:
     import pypdfium2 as pdfium
 
@@ -264,8 +276,7 @@ def _read_pdf(path: Path) -> Document:
                 textpage.close()
             finally:
                 page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-            sections.append(Section(text, page=number + 1))
+            sections.append(Section(clean_pdf_text(text), page=number + 1))
         return Document(sections)
     except pdfium.PdfiumError as exc:
         raise SkipFile(f"the PDF cannot be read; it may be damaged ({exc})") from None

@@ -83,6 +83,19 @@ def test_real_pdf_from_the_system_is_read_page_by_page() -> None:
     assert {p.page for p in passages} == set(pages)
 
 
+def test_pdf_text_joins_hyphenated_words_and_drops_dot_leaders() -> None:
+    from desktop.documents.readers import clean_pdf_text
+
+    assert clean_pdf_text("DER manip\ufffeulation and iden\x02\ntifiers") == (
+        "DER manipulation and identifiers")
+    assert clean_pdf_text("Decoding . . . . . . . . 20\nIndex.......31") == "Decoding … 20\nIndex … 31"
+    assert clean_pdf_text("Wait... version 1.2.3.4") == "Wait... version 1.2.3.4"
+    manual = Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf")  # TeX hyphenation, a contents
+    if manual.is_file():
+        text = document_text(read_document(manual))
+        assert "manipulation" in text and "\ufffe" not in text and ". . . . ." not in text
+
+
 def test_passages_are_exact_slices_with_overlap(tmp_path: Path) -> None:
     readme = ROOT / "README.md"
     document = read_document(readme)
