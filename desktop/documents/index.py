@@ -19,7 +19,11 @@ from typing import Any
 
 from desktop.documents.passages import Passage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Files to read again when an index of an older version opens, because reading them improved
+# since: version 2 joins PDF words hyphenated at line ends. Their passages stay searchable
+# until the next indexing pass replaces them.
+READ_AGAIN: dict[int, tuple[str, ...]] = {2: (".pdf",)}
 
 
 class DocumentsError(Exception):
@@ -128,6 +132,18 @@ END;
 """
 
 
+def _read_again(version: int) -> str:
+    """SQL that makes the next pass read again the files an index of this version holds
+    with an older reading (no date and no hash: nothing can pass for unchanged)."""
+    if version == 0:  # a new index: nothing was read
+        return ""
+    suffixes = sorted({s for v, found in READ_AGAIN.items() if v > version for s in found})
+    if not suffixes:
+        return ""
+    like = " OR ".join(f"path LIKE '%{suffix}'" for suffix in suffixes)  # ASCII: any case
+    return f"UPDATE files SET mtime_ns = -1, sha256 = NULL WHERE ({like});"
+
+
 def connect(path: Path | str) -> sqlite3.Connection:
     """Open (creating) the documents database; one connection per thread."""
     if str(path) != ":memory:":
@@ -145,7 +161,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
                 f"The documents index at {path} was written by a newer version of Openweight. "
                 "Update Openweight to use it; nothing was changed.")
         if version < SCHEMA_VERSION:
-            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA +
+            conn.executescript("BEGIN IMMEDIATE;" + _SCHEMA + _read_again(version) +
                                f"PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
     except sqlite3.DatabaseError as exc:
         raise DocumentsError(

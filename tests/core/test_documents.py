@@ -197,6 +197,29 @@ def test_index_search_and_incremental_updates(tmp_path: Path, corpus: Path) -> N
     index.close()
 
 
+def test_an_older_index_reads_again_what_is_now_read_better(tmp_path: Path, corpus: Path) -> None:
+    from desktop.documents.index import SCHEMA_VERSION
+
+    db = tmp_path / "documents.sqlite3"
+    DocumentIndex(db).create("Nature", [str(corpus)])
+    [first] = index_all(db)
+    assert first.indexed == 4
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 1")  # as written before PDFs' hyphenated words were joined
+    conn.close()
+    index = DocumentIndex(db)
+    assert index.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert changed_collections(index) == ["Nature"]  # the watcher starts the pass by itself
+    [hit] = Retriever(index).search(["Nature"], "lighthouses", 3, "bm25")  # searchable meanwhile
+    assert hit.page == 2
+    [again] = index_all(db)
+    assert (again.indexed, again.unchanged) == (1, 3)  # the PDF alone
+    [later] = index_all(db)
+    assert (later.indexed, later.unchanged) == (0, 4)
+    consistent(db)
+    index.close()
+
+
 def test_words_in_most_passages_are_left_out_of_keyword_ranking(tmp_path: Path) -> None:
     # Scoring a word costs time for every passage holding it, and one in most passages
     # barely ranks; such words are skipped unless nothing else is left.
