@@ -219,6 +219,13 @@ def test_an_older_index_reads_again_what_is_now_read_better(tmp_path: Path, corp
     consistent(db)
     index.close()
 
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")  # a newer Openweight's index
+    conn.close()
+    with pytest.raises(DocumentsError, match="newer version of Openweight"):
+        DocumentIndex(db)
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
 
 def test_words_in_most_passages_are_left_out_of_keyword_ranking(tmp_path: Path) -> None:
     # Scoring a word costs time for every passage holding it, and one in most passages
