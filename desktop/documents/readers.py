@@ -31,6 +31,10 @@ CODE = {".py", ".pyi", ".c", ".h", ".cc", ".cpp", ".hpp", ".cxx", ".java", ".kt"
 OFFICE = {".docx", ".odt"}
 PDF = {".pdf"}
 SUPPORTED = MARKDOWN | RST | HTML | PLAIN | CODE | OFFICE | PDF
+# Text files known by name alone, common in project folders and /usr/share/doc.
+TEXT_NAMES = {"readme", "license", "licence", "copying", "notice", "authors", "changelog",
+              "changes", "news", "install", "todo", "contributing", "thanks", "copyright",
+              "makefile", "dockerfile"}
 
 
 class SkipFile(Exception):
@@ -54,7 +58,8 @@ class Document:
 
 
 def is_supported(path: Path) -> bool:
-    return path.suffix.lower() in SUPPORTED
+    suffix = path.suffix.lower()
+    return suffix in SUPPORTED or (not suffix and path.name.lower() in TEXT_NAMES)
 
 
 def read_document(path: Path, size: int | None = None) -> Document:

@@ -66,6 +66,13 @@ def test_formats_keep_pages_and_headings(tmp_path: Path) -> None:
     odt = write_odt(tmp_path / "memo.odt", [(1, "Plan"), (0, "Plant trees in spring.")])
     assert "Plant trees" in read_document(odt).sections[0].text
 
+    from desktop.documents.readers import is_supported
+
+    licence = tmp_path / "LICENSE"  # known by name: no extension needed
+    licence.write_text("Permission is granted to copy this work.\n")
+    assert is_supported(licence) and "Permission" in read_document(licence).sections[0].text
+    assert not is_supported(tmp_path / "photo") and not is_supported(tmp_path / "LICENSE.png")
+
     latin = tmp_path / "latin1.txt"
     latin.write_bytes("Café crème à la française".encode("cp1252"))
     assert read_document(latin).sections[0].text == "Café crème à la française"
