@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from desktop.ui.drops import local_paths
 
 MAX_VISIBLE_LINES = 8
 
@@ -39,6 +41,10 @@ class MessageField(QPlainTextEdit):
             self.enter_pressed.emit()
             return
         super().keyPressEvent(event)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802 - Qt's name
+        # Dropped files are not pasted as their paths: the window takes them (models, documents).
+        return not local_paths(source) and super().canInsertFromMimeData(source)
 
     def _fit_height(self, *_: object) -> None:
         line = self.fontMetrics().lineSpacing()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QGuiApplication
@@ -26,6 +27,7 @@ from desktop.ui.chat_page import ChatPage
 from desktop.ui.chat_settings_panel import ChatSettingsPanel
 from desktop.ui.context_meter import ContextMeter, MeterInputs, memory_start_id
 from desktop.ui.conversation_actions import ConversationActions
+from desktop.ui.drops import DropTarget, split_drop
 from desktop.ui.engine_bridge import EngineBridge
 from desktop.ui.markdown_blocks import BlockRenderer
 from desktop.ui.model_files import FileChooser, add_model_file, file_dialog_chooser
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
         self._closed = False
         self.setWindowTitle(APP_TITLE)
         self.resize(1180, 780)
+        self.drops = DropTarget(self, self.open_dropped)  # anywhere on the window
 
         self.renderer = BlockRenderer(theme.colors)
         self.sidebar = Sidebar(self.history.search)
@@ -241,9 +244,14 @@ class MainWindow(QMainWindow):
             self.controller.active.conversation_id if self.controller.active else None
         )
 
-    def add_model_file(self) -> None:
-        model = add_model_file(self.store, self.choose_model_file, self._warn)
+    def add_model_file(self, path: str | None = None) -> None:
+        """Register a model file: the one given, or one the user chooses."""
+        choose = (lambda: path) if path else self.choose_model_file
+        model = add_model_file(self.store, choose, self._warn)
         if model is None:
+            return
+        if model.kind == "embedding":  # not a model to chat with: Documents search with it
+            self.chat.status.show_activity(f"Added {model.name} for searching documents")
             return
         if self.conversation_id is None:
             self.open_chat.choose_model(model.name)
@@ -429,6 +437,19 @@ class MainWindow(QMainWindow):
 
     def _warn(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
+
+    # -- dropped files -------------------------------------------------------------------
+
+    def open_dropped(self, paths: list[Path]) -> None:
+        """Model files join the library; folders and other files go to Documents."""
+        models, documents = split_drop(paths)
+        for model in models:
+            self.add_model_file(str(model))
+        if documents:
+            self.show_documents_page()
+            page = self.pages.documents_page
+            if hasattr(page, "add_dropped"):
+                page.add_dropped([str(p) for p in documents])
 
     # -- closing -------------------------------------------------------------------------
 

@@ -45,7 +45,8 @@ class WelcomePage(QWidget):
             "Your conversations and your models stay here. Nothing is sent anywhere: no "
             "account, no cloud, and no internet connection needed once you have a model.",
             "To begin, add a model. Models are GGUF files; if you already have one, add it "
-            "from your disk, or browse the library for one that fits this computer.",
+            "from your disk (or drop it on this window), or browse the library for one that "
+            "fits this computer.",
         ):
             label = QLabel(text, column)
             label.setWordWrap(True)
@@ -92,7 +93,8 @@ class WelcomePage(QWidget):
         self.offer_card.set_offline(offline)
         self.how_to_begin.setText(
             "To begin, download the model recommended below: it suits this computer's memory "
-            "and speed. Or add a GGUF file you already have, or browse the library."
+            "and speed. Or add a GGUF file you already have (or drop it here), or browse the "
+            "library."
         )
         # Above the buttons, which now are the other ways in.
         self._column.insertWidget(self._column.indexOf(self.error) - 1, self.offer_card)

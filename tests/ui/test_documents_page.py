@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.documents import DocumentIndex
 from desktop.paths import DataPaths
@@ -117,5 +119,52 @@ def test_a_changed_folder_is_indexed_again_while_the_app_runs(
     index = DocumentIndex(paths.documents_database)
     try:
         assert any(p.endswith("new.md") for p in index.files(index.get("Notes").id))
+    finally:
+        index.close()
+
+
+def drop_files(window: MainWindow, onto: QWidget, files: list[Path]) -> bool:
+    """Drag files over a widget and drop them, as the window system delivers it."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    point = onto.mapTo(window, onto.rect().center())
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, buttons, keys)
+    QApplication.sendEvent(window.windowHandle(), enter)
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, buttons, keys)
+    QApplication.sendEvent(window.windowHandle(), drop)
+    return enter.isAccepted() and drop.isAccepted()
+
+
+def test_dropped_files_go_where_they_belong(
+        qtbot, tmp_path: Path, make_window, gui_store: Store, test_model_path: Path,  # noqa: ANN001
+        embedding_model_path: Path, paths: DataPaths) -> None:
+    folder = notes_folder(tmp_path)
+    window = make_window()
+    assert window.pages.currentWidget() is window.welcome  # no model yet
+    # A chat model, an embedding model and a folder, dropped together on the welcome page.
+    assert drop_files(window, window.welcome, [test_model_path, embedding_model_path, folder])
+    assert [m.name for m in gui_store.models.chat_models()] == [test_model_path.stem]
+    assert window.picker.current_model == test_model_path.stem
+    embedding = [m for m in gui_store.models.all() if m.kind == "embedding"]
+    assert [m.name for m in embedding] == [embedding_model_path.stem]
+    page = window.pages.documents_page
+    assert isinstance(page, DocumentsPage) and window.pages.currentWidget() is page
+    qtbot.waitUntil(lambda: not page.indexing.running, timeout=120_000)
+    assert page.selected == "notes" and "2 files" in page.summary.text()
+    assert "keywords only" not in page.search_kind.text()  # the dropped embedding model is used
+
+    # Back in a chat, a file dropped on the message box joins the collection, not the text.
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    extra = tmp_path / "ferry.md"
+    extra.write_text("# Ferry\n\nThe ferry leaves at noon.\n")
+    assert drop_files(window, window.composer.field, [extra])
+    assert window.composer.text == ""
+    assert window.pages.currentWidget() is page
+    qtbot.waitUntil(lambda: not page.indexing.running and "3 files" in page.summary.text(),
+                    timeout=60_000)
+    index = DocumentIndex(paths.documents_database)
+    try:
+        assert sorted(index.get("notes").paths) == sorted([str(folder.resolve()), str(extra.resolve())])
     finally:
         index.close()

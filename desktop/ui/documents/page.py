@@ -203,7 +203,8 @@ class DocumentsPage(QWidget):
 
         self.empty = QLabel(
             "No collections yet. Choose “New collection…” and add a folder of documents "
-            "(PDF, Word, OpenDocument, Markdown, HTML, text and code files).", self)
+            "(PDF, Word, OpenDocument, Markdown, HTML, text and code files), or drop folders "
+            "and files on this window.", self)
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(self.empty)
@@ -313,9 +314,12 @@ class DocumentsPage(QWidget):
         if not name:
             return
         folder = self.choose_folder()
+        self._create(name, [folder] if folder else [])
+
+    def _create(self, name: str, paths: list[str]) -> None:
         index = self._index()
         try:
-            index.create(name, [str(Path(folder).resolve())] if folder else [])
+            index.create(name, [str(Path(p).resolve()) for p in paths])
         except DocumentsError as exc:
             self.warn(str(exc))
             return
@@ -323,8 +327,17 @@ class DocumentsPage(QWidget):
             index.close()
         self.refresh(select=name)
         self.collections_changed.emit()
-        if folder:
+        if paths:
             self.indexing.index([name])
+
+    def add_dropped(self, paths: list[str]) -> None:
+        """Folders and files dropped on the window: into the collection shown, or a first
+        collection named after the first of them."""
+        if self.selected is not None:
+            self._add_paths(paths)
+            return
+        first = Path(paths[0])
+        self._create((first.name if first.is_dir() else first.stem) or "Documents", paths)
 
     def delete_collection(self) -> None:
         name = self.selected
