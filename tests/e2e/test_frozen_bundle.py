@@ -134,13 +134,15 @@ def test_chat_runs_the_model_in_the_frozen_engine_host(profile: Path) -> None:
     assert "CPU code:" in info.stdout and "Device CPU:" in info.stdout, info.stdout
 
 
+WINDOWED = os.environ.get("OPENWEIGHT_WINDOWED_BUNDLE") or (
+    str(EXE.parent / "Openweight.exe") if sys.platform == "win32" else "")
+
+
+@pytest.mark.applies(bool(WINDOWED), "one executable is both window and command line here")
 def test_the_windowed_executable_answers_through_its_engine_host(profile: Path) -> None:
     """Windows: Openweight.exe (what the Start menu opens; no console) starts its own engine
     host. It prints nothing, so the answer is read back from the chat history."""
-    windowed = os.environ.get("OPENWEIGHT_WINDOWED_BUNDLE") or (
-        str(EXE.parent / "Openweight.exe") if sys.platform == "win32" else "")
-    if not windowed:
-        pytest.skip("one executable is both window and command line here (tested above)")
+    windowed = WINDOWED
     ran = subprocess.run([windowed, "--data-dir", str(profile), "chat", "--temperature", "0",
                           QUESTION], env=_env(), timeout=300, cwd=profile.parent)
     assert ran.returncode == 0
@@ -204,10 +206,9 @@ IS_X86_LINUX = sys.platform.startswith("linux") and platform.machine() == "x86_6
 CPU_MODELS = {"Haswell": "haswell", "Nehalem": "sse42"}
 
 
+@pytest.mark.applies(IS_X86_LINUX, "x86-64 Linux only (qemu-user)")
 @pytest.mark.parametrize("cpu", list(CPU_MODELS))
 def test_answers_on_an_older_processor(profile: Path, cpu: str) -> None:
-    if not IS_X86_LINUX:
-        pytest.skip("x86-64 Linux only (qemu-user)")
     skip_unless(shutil.which("qemu-x86_64") is not None, "qemu-x86_64 is not installed "
                 "(apt-get install qemu-user)")
     under = {"OPENWEIGHT_HOST_PREFIX": f"qemu-x86_64 -cpu {cpu}"}
@@ -270,6 +271,7 @@ def frozen_display(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("display"))
 
 
+@pytest.mark.applies(sys.platform.startswith("linux"), "an X11 window (Xvfb), Linux only")
 def test_typing_a_question_in_the_frozen_window(frozen_display: str, profile: Path) -> None:
     display = frozen_display
     from desktop.chat.defaults import save_chat_defaults
@@ -322,9 +324,9 @@ def _chat_events(profile: Path, env: dict[str, str]) -> list[dict]:
     return [json.loads(line) for line in chat.stdout.splitlines()]
 
 
+# A run with a Vulkan bundle and device asks for it (the installers workflow does, on lavapipe).
+@pytest.mark.applies(os.environ.get("OPENWEIGHT_GPU_TEST") == "1", "OPENWEIGHT_GPU_TEST=1")
 def test_gpu_offload_and_fallback_to_the_cpu(profile: Path) -> None:
-    if os.environ.get("OPENWEIGHT_GPU_TEST") != "1":
-        pytest.skip("set OPENWEIGHT_GPU_TEST=1 with a Vulkan bundle and device")
     info = json.loads(frozen(profile, "info", "--json").stdout)["engine"]["backends"]
     gpus = [d for d in info["devices"] if d["kind"] != "CPU"]
     assert gpus, f"llama.cpp sees no GPU: {info['devices']}"

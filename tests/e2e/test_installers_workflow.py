@@ -85,6 +85,8 @@ def test_every_installer_is_tested_with_skips_as_failures() -> None:
         # The build folder, then each installed artifact, through the same bundle tests.
         assert scripts.count("tests/e2e/test_frozen_bundle.py") >= 2, name
         assert "OPENWEIGHT_BUNDLE" in scripts, name
+    linux = "\n".join(step.get("run", "") for step in flow["jobs"]["linux"]["steps"])
+    assert "OPENWEIGHT_GPU_TEST=1" in linux and "build.sh --vulkan" in linux  # lavapipe
 
 
 def test_build_scripts_pass_shellcheck() -> None:
