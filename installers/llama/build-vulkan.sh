@@ -27,7 +27,16 @@ if [ -z "${VULKAN_INCLUDE_DIR:-}" ]; then
     if [ ! -f "$HEADERS/usr/include/vulkan/vulkan.hpp" ]; then
         APT="$ROOT/build/apt-trixie"
         mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial"
-        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+        # The Debian archive this system already uses (a local mirror included), at trixie.
+        . /etc/os-release
+        MIRROR="${DEBIAN_MIRROR:-$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' \
+            'Created-By: Packages' 2>/dev/null | awk -v r="$VERSION_CODENAME" '$2 == r {print $1; exit}')}"
+        if [ -z "$MIRROR" ]; then
+            echo "No Debian archive found in apt's sources (run apt-get update, or set" \
+                "DEBIAN_MIRROR, or VULKAN_INCLUDE_DIR to Vulkan 1.4 headers)" >&2
+            exit 1
+        fi
+        echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main" \
             > "$APT/sources.list"
         OPTS=(-o "Dir::Etc::SourceList=$APT/sources.list" -o Dir::Etc::SourceParts=/dev/null
               -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache")
