@@ -11,7 +11,7 @@ from typing import Any
 
 from desktop.chat.retrieval import DocumentSources
 from desktop.chat.session import ChatError, ChatSession, ensure_conversation
-from desktop.commands.common import UserError, add_common, open_store, paths_for
+from desktop.commands.common import UserError, add_common, marked, open_store, paths_for
 from desktop.engine.engines import build_engines
 from desktop.library.errors import NotAModelError
 from desktop.store import Store
@@ -271,13 +271,12 @@ class _TextPrinter:
         if message.status == "stopped":
             sys.stderr.write("[stopped — the partial answer was kept]\n")
         if message.sources:
-            from desktop.documents.retrieval import mark
             from desktop.store.export import source_label
 
             sys.stdout.write("\nSources:\n")
             for source in message.sources:
-                snippet = mark(source.get("snippet", ""),
-                               [tuple(h) for h in source.get("highlights", [])])
+                snippet = marked(source.get("snippet", ""),
+                                 [(a, b) for a, b in source.get("highlights", [])])
                 sys.stdout.write(f"[{source['number']}] {source_label(source)}  "
                                  f"(score {source.get('score', 0):.2f})\n    {snippet}\n")
             sys.stdout.flush()

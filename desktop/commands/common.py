@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from desktop.paths import DataPaths, resolve_paths
 from desktop.store import Store
@@ -39,3 +40,14 @@ def open_store(args: argparse.Namespace) -> Store:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def marked(snippet: str, highlights: list[tuple[int, int]], stream: TextIO | None = None) -> str:
+    """A snippet with the matching words in bold on a terminal, and in [brackets] when the
+    output goes to a file or another program (or NO_COLOR is set)."""
+    from desktop.documents.retrieval import mark
+
+    stream = stream or sys.stdout
+    bold = (getattr(stream, "isatty", lambda: False)() and "NO_COLOR" not in os.environ
+            and os.environ.get("TERM") != "dumb")
+    return mark(snippet, highlights, "\x1b[1m", "\x1b[0m") if bold else mark(snippet, highlights)

@@ -10,7 +10,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from desktop.commands.common import UserError, add_common, open_store, paths_for, print_json
+from desktop.commands.common import (
+    UserError,
+    add_common,
+    marked,
+    open_store,
+    paths_for,
+    print_json,
+)
 from desktop.documents import (
     DEFAULT_EMBEDDING_MODEL,
     DocumentIndex,
@@ -20,7 +27,7 @@ from desktop.documents import (
     Retriever,
     embedder_factory,
 )
-from desktop.documents.retrieval import mark, snippet_for
+from desktop.documents.retrieval import snippet_for
 from desktop.engine.engines import Engines, build_engines
 from desktop.store import Store
 
@@ -219,7 +226,7 @@ def search_command(args: argparse.Namespace) -> int:
     for rank, h in enumerate(hits, 1):
         where = h.path + (f", page {h.page}" if h.page else "")
         print(f"{rank}. {where}  (score {h.score:.2f})")
-        print("   " + mark(*snippet_for(h.text, args.query)))
+        print("   " + marked(*snippet_for(h.text, args.query)))
     return 0
 
 

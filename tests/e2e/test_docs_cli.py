@@ -130,3 +130,22 @@ def test_kill_9_during_indexing_loses_nothing_finished(openweight: Openweight, t
     assert summary["unchanged"] == done and summary["indexed"] == total - done
     [status] = json.loads(ow.run("docs", "list", "--json").stdout)
     assert status["files"] == status["passages"] == status["embedded_passages"] == total
+
+
+def test_matching_words_are_bold_on_a_terminal_and_bracketed_elsewhere(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from desktop.commands.common import marked
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    spans = [(4, 9)]
+    assert marked("the heron nests", spans, Terminal()) == "the \x1b[1mheron\x1b[0m nests"
+    assert marked("the heron nests", spans, io.StringIO()) == "the [heron] nests"  # piped
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert marked("the heron nests", spans, Terminal()) == "the [heron] nests"
