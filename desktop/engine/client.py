@@ -337,30 +337,25 @@ class EngineClient:
         return self.submit("generate", f"answering with {name}", request_id,
                            options=asdict(options))
 
-    def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        for event in self.request("count", "counting tokens", messages=messages,
-                                  template_vars=template_vars or {}):
+    def _reply(self, op: str, doing: str, reply: str, **fields: Any) -> dict[str, Any]:
+        """The host's one answer (an event named reply) to a request."""
+        for event in self.request(op, doing, **fields):
             if event.get("event") == "error":
                 raise EngineLoadError.from_event(event)
-            if event.get("event") == "counted":
+            if event.get("event") == reply:
                 return event
         raise EngineCrashed("The model engine stopped without answering.")
 
+    def count_tokens(self, messages: list[dict[str, Any]], template_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self._reply("count", "counting tokens", "counted", messages=messages,
+                           template_vars=template_vars or {})
+
     def embed(self, texts: list[str]) -> list[list[float]]:
-        for event in self.request("embed", "embedding text", texts=texts):
-            if event.get("event") == "embedded":
-                return [list(v) for v in event["vectors"]]
-            if event.get("event") == "error":
-                raise EngineLoadError.from_event(event)
-        raise EngineCrashed("The model engine stopped without answering.")
+        return [list(v) for v in self._reply("embed", "embedding text", "embedded", texts=texts)["vectors"]]
 
     def token_counts(self, texts: list[str]) -> list[int]:
-        for event in self.request("tokens", "counting tokens", texts=texts):
-            if event.get("event") == "token_counts":
-                return [int(n) for n in event["counts"]]
-            if event.get("event") == "error":
-                raise EngineLoadError.from_event(event)
-        raise EngineCrashed("The model engine stopped without answering.")
+        counts = self._reply("tokens", "counting tokens", "token_counts", texts=texts)["counts"]
+        return [int(n) for n in counts]
 
     def info(self) -> dict[str, Any]:
         for event in self.request("info", "reading system information"):
