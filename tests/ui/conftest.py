@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QThread
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt, QThread
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop.chat.defaults import save_chat_defaults
 from desktop.engine.client import EngineClient
@@ -171,6 +171,13 @@ def window(make_window: WindowFactory, with_model: Store) -> MainWindow:
 
 def wait_for_answer(qtbot, window: MainWindow, timeout: int = ANSWER_TIMEOUT_MS) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: not window.controller.busy, timeout=timeout)
+
+
+def click_where_drawn(qtbot, window: MainWindow, widget: QWidget) -> None:  # noqa: ANN001
+    """Click a widget that was just shown or moved, once the window's layout has put it where
+    it is drawn: a click sent before that lands on whatever was there."""
+    qtbot.waitUntil(lambda: window.childAt(widget.mapTo(window, widget.rect().center())) is widget)
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
 def wait_for_streaming_text(qtbot, window: MainWindow, timeout: int = ANSWER_TIMEOUT_MS) -> None:  # noqa: ANN001

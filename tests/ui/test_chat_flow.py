@@ -13,7 +13,7 @@ from PySide6.QtGui import QGuiApplication
 from desktop.store import Store
 from desktop.store.records import ChatSettings
 from desktop.ui.main_window import MainWindow
-from tests.ui.conftest import QUESTION, wait_for_answer, wait_for_streaming_text
+from tests.ui.conftest import QUESTION, click_where_drawn, wait_for_answer, wait_for_streaming_text
 
 STORY = "Write a very long story about a dragon and a knight."
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,14 +97,14 @@ def test_regenerate_makes_versions_to_move_between(
     wait_for_answer(qtbot, window)
     first = last_answer_widget(window)
     first_id = first.message.id
-    qtbot.mouseClick(first.regenerate_button, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, first.regenerate_button)
     wait_for_answer(qtbot, window)
 
     second = last_answer_widget(window)
     assert second.message.id != first_id
     assert second.versions.isVisible() and second.versions.label.text() == "2/2"
     assert "Paris" in second.body.text
-    qtbot.mouseClick(second.versions.previous, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, second.versions.previous)
     shown = last_answer_widget(window)
     assert shown.message.id == first_id and shown.versions.label.text() == "1/2"
     conv = with_model.history.conversation(window.conversation_id)
@@ -118,7 +118,7 @@ def test_editing_a_question_makes_a_new_branch(
     type_and_send(qtbot, window, "Hello there")
     wait_for_answer(qtbot, window)
     question = window.transcript.widget_for(window.transcript.messages[0].id)
-    qtbot.mouseClick(question.edit_button, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, question.edit_button)
     assert question.editor.isVisible()
     field = question.editor.editor
     line = field.fontMetrics().lineSpacing()
@@ -135,7 +135,7 @@ def test_editing_a_question_makes_a_new_branch(
     assert "Paris" in branch[1].content
     edited = window.transcript.widget_for(branch[0].id)
     assert edited.versions.label.text() == "2/2"
-    qtbot.mouseClick(edited.versions.previous, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, edited.versions.previous)
     assert window.transcript.messages[0].content == "Hello there"
     assert len(window.transcript.messages) == 2  # the old question with its own answer
 

@@ -16,6 +16,7 @@ from tests.ui.conftest import (
     QUESTION,
     RecordingClient,
     WindowFactory,
+    click_where_drawn,
     process_gone,
     wait_for_answer,
     wait_for_streaming_text,
@@ -90,7 +91,7 @@ def test_a_model_that_crashes_the_engine_shows_an_error(
     assert "stopped while loading" in text and "Traceback" not in text
     box = failed.error_box
     assert box.details_button.isVisible() and not box.detail.isVisible()
-    qtbot.mouseClick(box.details_button, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, box.details_button)  # the box was just filled in
     assert box.detail.isVisible() and "GGML_ASSERT" in box.detail.text()  # one click away
     assert with_model.history.message(failed.message.id).status == "failed"
 
@@ -100,8 +101,7 @@ def test_a_model_that_crashes_the_engine_shows_an_error(
     # Choosing a model can redraw the transcript: click the Retry that is on screen now.
     failed_id = failed.message.id
     qtbot.waitUntil(lambda: last_answer_widget(window).error_box.retry_button.isEnabled())
-    retry = last_answer_widget(window).error_box.retry_button
-    qtbot.mouseClick(retry, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, last_answer_widget(window).error_box.retry_button)
     qtbot.waitUntil(
         lambda: last_answer_widget(window).message.id != failed_id and not window.controller.busy,
         timeout=ANSWER_TIMEOUT_MS,

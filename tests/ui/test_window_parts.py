@@ -15,7 +15,7 @@ from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.sidebar import KIND_ROLE, day_group
 from desktop.ui.theme import DARK, LIGHT
 from desktop.ui.transcript.transcript_view import FIRST_WINDOW
-from tests.ui.conftest import WindowFactory
+from tests.ui.conftest import WindowFactory, click_where_drawn
 
 
 def sidebar_rows(window) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -87,7 +87,7 @@ def test_chat_list_groups_pins_renames_and_deletes_with_undo(
     assert window.conversation_id is None  # the open chat went away: a new one is shown
     assert ("conversation", "Tomato soup") not in sidebar_rows(window)
     assert window.chat.undo_bar.isVisible()
-    qtbot.mouseClick(window.chat.undo_bar.undo_button, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, window.chat.undo_bar.undo_button)
     assert ("conversation", "Tomato soup") in sidebar_rows(window)
     window.actions_.delete(today.id)
     window.chat.undo_bar.commit()  # the offer lapses
@@ -180,7 +180,7 @@ def test_a_long_chat_builds_only_what_is_on_screen(
     qtbot.waitUntil(lambda: bar.value() > 0, timeout=3000)  # the view stays where it was
     jump = window.transcript.jump_button
     assert jump.isVisible()
-    qtbot.mouseClick(jump, Qt.MouseButton.LeftButton)
+    click_where_drawn(qtbot, window, jump)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum() and not jump.isVisible(), timeout=3000)
 
 
