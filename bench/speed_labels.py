@@ -4,9 +4,11 @@ measured speed.
     .venv/bin/python bench/speed_labels.py [--rounds N]
 
 Measures the memory bandwidth the way the app does (a few times, to show how much a busy
-machine moves it), lists each catalog model's estimated tokens/s and label, and puts the
-estimate for the test model beside the tokens/s that bench/engine.py measured for it (from
-results/engine.json, when present). Writes results/speed-labels.json and .md.
+machine moves it), lists each catalog model's estimated tokens/s and label with the threads
+the app generates on (automatic: one core left free), and puts the estimates for the test
+model beside what was measured for it: on every core by bench/engine.py, and on the app's
+threads by bench/threads.py (results/engine.json, results/threads.json, when present).
+Writes results/speed-labels.json and .md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from desktop.engine.threads import automatic_threads  # noqa: E402
 from desktop.library.bandwidth import measure_memory_bandwidth  # noqa: E402
 from desktop.library.catalog import load_catalog, recommend_entry  # noqa: E402
 from desktop.library.hardware import detect_machine  # noqa: E402
@@ -42,7 +45,8 @@ def main() -> int:
         started = time.perf_counter()
         measured.append((measure_memory_bandwidth(threads), time.perf_counter() - started))
     best = max(value for value, _ in measured)
-    machine = replace(machine, memory_bandwidth=best)
+    every_core = replace(machine, memory_bandwidth=best)
+    machine = every_core.with_threads(automatic_threads())  # as the app estimates by default
     rows = []
     for entry in load_catalog():
         fit = entry.fit(machine)
@@ -58,9 +62,12 @@ def main() -> int:
         )
     choice = recommend_entry(load_catalog(), machine)
     test_model = locate_test_model().stat().st_size
+    estimate_all = estimate_speed(test_model, test_model, every_core).tokens_per_s
     estimate = estimate_speed(test_model, test_model, machine).tokens_per_s
-    engine = RESULTS / "engine.json"
-    measured_tps = json.loads(engine.read_text()).get("gen_tps_app") if engine.exists() else None
+    engine, threads = RESULTS / "engine.json", RESULTS / "threads.json"
+    measured_all = json.loads(engine.read_text()).get("gen_tps_app") if engine.exists() else None
+    after = json.loads(threads.read_text())["summary"]["after_policy"] if threads.exists() else {}
+    measured_tps = after.get("idle_tps") if after.get("threads") == machine.threads else None
     results = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         "cpu_cores": machine.cpu_cores,
@@ -70,9 +77,12 @@ def main() -> int:
         "bandwidth_gbps_each": [round(v / 1e9, 2) for v, _ in measured],
         "bandwidth_seconds_each": [round(s, 3) for _, s in measured],
         "bandwidth_gbps_used": round(best / 1e9, 2),
+        "threads": machine.threads,
         "recommended": choice[0].name if choice else None,
         "test_model_estimate_tps": round(estimate, 1),
         "test_model_measured_tps": measured_tps,
+        "test_model_estimate_every_core_tps": round(estimate_all, 1),
+        "test_model_measured_every_core_tps": measured_all,
         "catalog": rows,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -87,9 +97,11 @@ def main() -> int:
         f"{', '.join(str(v) for v in results['bandwidth_gbps_each'])}; the best is used. "
         f"Each measurement took {max(results['bandwidth_seconds_each']):.2f} s at most.",
         "",
-        f"Test model (SmolLM2-135M Q4_1, {test_model / 1e6:.0f} MB): estimated "
-        f"{estimate:.0f} tokens/s; bench/engine.py measured "
-        f"{measured_tps if measured_tps is not None else 'nothing yet'} tokens/s.",
+        f"Test model (SmolLM2-135M Q4_1, {test_model / 1e6:.0f} MB) on the app's "
+        f"{machine.threads} thread(s): estimated {estimate:.0f} tokens/s, bench/threads.py "
+        f"measured {measured_tps if measured_tps is not None else 'nothing yet'}; on every core: "
+        f"estimated {estimate_all:.0f}, bench/engine.py measured "
+        f"{measured_all if measured_all is not None else 'nothing yet'}.",
         "",
         f"Recommended on the welcome page: {results['recommended']}.",
         "",

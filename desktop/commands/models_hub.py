@@ -100,6 +100,7 @@ def _guarded(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Nam
 @_guarded
 def cmd_catalog(args: argparse.Namespace) -> int:
     from desktop.engine.options import CPU_ONLY, DEVICE_SETTING
+    from desktop.engine.threads import generation_threads
     from desktop.library.bandwidth import measured_machine
     from desktop.library.catalog import load_catalog
     from desktop.library.units import format_bytes
@@ -110,6 +111,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     try:
         installed = {(m.repo_id, m.filename) for m in store.models.all()}
         machine = measured_machine(store.settings)  # memory bandwidth: measured once, kept
+        machine = machine.with_threads(generation_threads(store.settings))
         if store.settings.get(DEVICE_SETTING) == CPU_ONLY:
             machine = machine.without_gpus()
     finally:

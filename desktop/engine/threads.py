@@ -33,6 +33,11 @@ def automatic_threads(cores: int | None = None) -> int:
     return max(1, cores - 1)
 
 
+def generation_threads(settings: _Settings) -> int:
+    """The threads the next model will generate on: the setting, else the automatic choice."""
+    return threads_setting(settings) or automatic_threads()
+
+
 def threads_setting(settings: _Settings) -> int | None:
     """The user's choice of threads, or None for automatic."""
     return _threads(settings.get(THREADS_KEY, 0))

@@ -57,6 +57,7 @@ class Machine:
     cpu_cores: int = 0  # physical cores llama.cpp runs on; 0: not known
     memory_bandwidth: float | None = None  # bytes/s, measured; None: guessed from the cores
     avx2: bool = True  # x86 without AVX2 works through quantized weights far more slowly
+    threads: int = 0  # threads llama.cpp generates with (the Threads setting); 0: every core
 
     @property
     def gpu_memory_bytes(self) -> int:
@@ -66,6 +67,10 @@ class Machine:
     def without_gpus(self) -> Machine:
         """This machine as the engine sees it when told to use the CPU only."""
         return replace(self, gpus=(), unified_memory=False)
+
+    def with_threads(self, threads: int) -> Machine:
+        """This machine as the engine uses it: generating on this many threads."""
+        return replace(self, threads=threads)
 
 
 @dataclass(frozen=True)

@@ -92,11 +92,21 @@ def guessed_bandwidth(cores: int) -> float:
 
 
 def cpu_rate(machine: Machine) -> float:
-    """Bytes of weights per second llama.cpp gets through on this machine's CPU."""
+    """Bytes of weights per second llama.cpp gets through on this machine's CPU, with the
+    threads it generates on (one core is left to the rest of the computer)."""
     cores = machine.cpu_cores or 4
-    compute = cores * (CORE_RATE if machine.avx2 else CORE_RATE_NO_AVX2)
+    workers = min(machine.threads or cores, cores)
+    compute = workers * (CORE_RATE if machine.avx2 else CORE_RATE_NO_AVX2)
     bandwidth = machine.memory_bandwidth or guessed_bandwidth(cores)
     return min(compute, bandwidth) * CPU_EFFICIENCY
+
+
+def cpu_words(machine: Machine) -> str:
+    """The CPU as the estimate uses it: "the CPU (8 cores)", "the CPU (1 of 2 cores)"."""
+    cores = machine.cpu_cores or 4
+    workers = min(machine.threads or cores, cores)
+    used = f"{workers} of {cores} cores" if workers < cores else f"{cores} core{'s' if cores != 1 else ''}"
+    return f"the CPU ({used})"
 
 
 def estimate_speed(
@@ -105,8 +115,7 @@ def estimate_speed(
     """Tokens/s for a model that reads read_bytes per token out of weights_bytes in all,
     on the GPU where it fits (layers split with the CPU where it partly fits), else the CPU."""
     cpu = cpu_rate(machine)
-    cores = machine.cpu_cores or 4
-    on_cpu = f"the CPU ({cores} core{'s' if cores != 1 else ''})"
+    on_cpu = cpu_words(machine)
     gpu = machine.gpus[0] if machine.gpus else None
     if gpu is not None and machine.unified_memory:
         seconds, device = read_bytes / (gpu.bandwidth * GPU_EFFICIENCY), f"the {gpu.name}"

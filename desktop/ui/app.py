@@ -92,13 +92,15 @@ def attach_model_library(
     def this_machine() -> Machine:
         """Measured once (memory bandwidth is remembered in the settings), as the engine
         will use it: without its GPUs when the user chose the CPU only."""
+        from desktop.engine.threads import generation_threads
         from desktop.library.bandwidth import measured_machine
 
         if not measured:
             measured.append(measured_machine(store.settings))
+        machine = measured[0].with_threads(generation_threads(store.settings))
         if store.settings.get(DEVICE_SETTING) == CPU_ONLY:
-            return measured[0].without_gpus()
-        return measured[0]
+            return machine.without_gpus()
+        return machine
 
     def the_catalog() -> tuple[CatalogEntry, ...]:
         from desktop.library.catalog import load_catalog

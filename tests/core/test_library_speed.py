@@ -96,6 +96,20 @@ def test_cpu_speed_is_bound_by_bandwidth_or_by_the_cores() -> None:
     assert 0 < estimate_speed(model, model, Machine(ram_bytes=16 * GB)).tokens_per_s < 100
 
 
+def test_the_estimate_counts_the_threads_the_engine_generates_on() -> None:
+    # Two cores with one left to the rest of the computer: half the compute for a model too
+    # big for one core to keep up with memory.
+    model = 2 * GB
+    one_thread = TWO_CORES.with_threads(1)
+    both = estimate_speed(model, model, TWO_CORES)
+    alone = estimate_speed(model, model, one_thread)
+    assert alone.tokens_per_s == pytest.approx(both.tokens_per_s / 2, rel=0.02)
+    assert "CPU (1 of 2 cores)" in alone.reason and "CPU (2 cores)" in both.reason
+    # Threads beyond the cores add nothing; bandwidth still bounds many threads.
+    assert estimate_speed(model, model, TWO_CORES.with_threads(8)).tokens_per_s == both.tokens_per_s
+    assert speed_of("Llama-3.2-3B-Instruct", one_thread).level == "slow"
+
+
 def test_a_gpu_that_holds_the_model_makes_it_fast() -> None:
     on_gpu = speed_of("gpt-oss-20b", GAMING)
     assert on_gpu.level == "fast" and "RTX 4090" in on_gpu.device
