@@ -91,22 +91,27 @@ def guessed_bandwidth(cores: int) -> float:
     return min(max(cores * 10 * GB, 20 * GB), 60 * GB)
 
 
+def _cores_and_threads(machine: Machine) -> tuple[int, int]:
+    """The machine's cores, and how many of them generate (never more than there are)."""
+    cores = machine.cpu_cores or 4
+    return cores, min(machine.threads or cores, cores)
+
+
 def cpu_rate(machine: Machine) -> float:
     """Bytes of weights per second llama.cpp gets through on this machine's CPU, with the
     threads it generates on (one core is left to the rest of the computer)."""
-    cores = machine.cpu_cores or 4
-    workers = min(machine.threads or cores, cores)
-    compute = workers * (CORE_RATE if machine.avx2 else CORE_RATE_NO_AVX2)
+    cores, threads = _cores_and_threads(machine)
+    compute = threads * (CORE_RATE if machine.avx2 else CORE_RATE_NO_AVX2)
     bandwidth = machine.memory_bandwidth or guessed_bandwidth(cores)
     return min(compute, bandwidth) * CPU_EFFICIENCY
 
 
 def cpu_words(machine: Machine) -> str:
     """The CPU as the estimate uses it: "the CPU (8 cores)", "the CPU (1 of 2 cores)"."""
-    cores = machine.cpu_cores or 4
-    workers = min(machine.threads or cores, cores)
-    used = f"{workers} of {cores} cores" if workers < cores else f"{cores} core{'s' if cores != 1 else ''}"
-    return f"the CPU ({used})"
+    cores, threads = _cores_and_threads(machine)
+    if threads < cores:
+        return f"the CPU ({threads} of {cores} cores)"
+    return f"the CPU ({cores} core{'s' if cores != 1 else ''})"
 
 
 def estimate_speed(

@@ -53,12 +53,14 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("Enter", "Send the message (in the message box)"),
     Shortcut("Shift+Enter", "New line in the message"),
 )
-STOP = Shortcut("Esc", "Stop the answer being written")
+STOP = Shortcut("Esc", "Stop the answer being written", lambda w: w.controller.stop())
 
 
-def bind(window: MainWindow, shortcut: Shortcut, action: Callable[[MainWindow], object]) -> QShortcut:
+def bind(window: MainWindow, shortcut: Shortcut) -> QShortcut:
     bound = QShortcut(shortcut.sequence(), window)
     bound.setContext(Qt.ShortcutContext.WindowShortcut)
+    action = shortcut.action
+    assert action is not None
     bound.activated.connect(lambda: action(window))
     return bound
 
@@ -68,7 +70,7 @@ def install_shortcuts(window: MainWindow) -> QShortcut:
     the time Esc belongs to editors and dialogs."""
     for shortcut in SHORTCUTS:
         if shortcut.action is not None:
-            bind(window, shortcut, shortcut.action)
-    stop = bind(window, STOP, lambda w: w.controller.stop())
+            bind(window, shortcut)
+    stop = bind(window, STOP)
     stop.setEnabled(False)
     return stop
